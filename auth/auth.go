@@ -1,0 +1,150 @@
+// Package auth authenticates requests: SigV4 signatures on the ECR API,
+// registry passwords (from GetAuthorizationToken) and access keys on the
+// registry endpoint, and the signed URLs of layer downloads.
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth"
+)
+
+// Credential is an access key pair and the principal it authenticates.
+type Credential struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	// Principal is the ARN of who holds the key.
+	Principal string `json:"principal"`
+}
+
+// Keyring looks up credentials by access key id.
+type Keyring interface {
+	Lookup(accessKeyID string) (Credential, bool)
+}
+
+// StaticKeyring is a fixed set of credentials.
+type StaticKeyring map[string]Credential
+
+// Lookup implements Keyring.
+func (k StaticKeyring) Lookup(id string) (Credential, bool) {
+	c, ok := k[id]
+	return c, ok
+}
+
+// Authenticator checks every kind of credential berth accepts.
+type Authenticator struct {
+	Keys   Keyring
+	Region string
+	// Now returns the current time; time.Now if nil.
+	Now func() time.Time
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// TokenLifetime is how long a registry password lives, as in ECR.
+const TokenLifetime = 12 * time.Hour
+
+// A registry password is "<access key id>.<expiry unix>.<mac>", the mac an
+// HMAC-SHA256 under a key derived from the credential's secret. Replicas
+// that share credentials share tokens, and a deleted key voids its tokens.
+func tokenMAC(c Credential, purpose, msg string) string {
+	k := hmac.New(sha256.New, []byte("berth/"+purpose+"/"+c.SecretAccessKey))
+	k.Write([]byte(msg))
+	return base64.RawURLEncoding.EncodeToString(k.Sum(nil))
+}
+
+// IssueToken returns a registry password for c and its expiry.
+func (a *Authenticator) IssueToken(c Credential) (string, time.Time) {
+	exp := a.now().Add(TokenLifetime).Truncate(time.Second)
+	msg := c.AccessKeyID + "." + strconv.FormatInt(exp.Unix(), 10)
+	return msg + "." + tokenMAC(c, "token", msg), exp
+}
+
+// VerifyToken checks a registry password: EUnauthenticated if it is not
+// one, ETokenExpired if it was one but has expired.
+func (a *Authenticator) VerifyToken(password string) (Credential, error) {
+	bad := berth.Errorf(berth.EUnauthenticated, "The password is not a valid registry token; get one with 'aws ecr get-login-password'")
+	parts := strings.Split(password, ".")
+	if len(parts) != 3 {
+		return Credential{}, bad
+	}
+	c, ok := a.Keys.Lookup(parts[0])
+	if !ok {
+		return Credential{}, bad
+	}
+	msg := parts[0] + "." + parts[1]
+	if subtle.ConstantTimeCompare([]byte(tokenMAC(c, "token", msg)), []byte(parts[2])) != 1 {
+		return Credential{}, bad
+	}
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return Credential{}, bad
+	}
+	if !a.now().Before(time.Unix(exp, 0)) {
+		return Credential{}, berth.Errorf(berth.ETokenExpired, "Your authorization token has expired. Reauthenticate and try again.")
+	}
+	return c, nil
+}
+
+// VerifyBasic checks the credentials of HTTP Basic auth on the registry
+// endpoint: user AWS with a registry password, or an access key id with
+// its secret.
+func (a *Authenticator) VerifyBasic(user, password string) (Credential, error) {
+	if user == "AWS" {
+		return a.VerifyToken(password)
+	}
+	c, ok := a.Keys.Lookup(user)
+	if !ok || subtle.ConstantTimeCompare([]byte(c.SecretAccessKey), []byte(password)) != 1 {
+		return Credential{}, berth.Errorf(berth.EUnauthenticated, "The username and password are not valid; log in with user AWS and the password from 'aws ecr get-login-password'")
+	}
+	return c, nil
+}
+
+// URLLifetime is how long a layer download URL stays valid, as the
+// X-Amz-Expires=3600 of ECR's presigned URLs.
+const URLLifetime = time.Hour
+
+// SignURL returns the query of a signed download URL for path.
+func (a *Authenticator) SignURL(c Credential, path string) string {
+	exp := strconv.FormatInt(a.now().Add(URLLifetime).Unix(), 10)
+	return "key=" + c.AccessKeyID + "&expires=" + exp + "&signature=" + tokenMAC(c, "url", path+"\n"+exp)
+}
+
+// VerifyURL checks a signed download URL's query values.
+func (a *Authenticator) VerifyURL(path, key, expires, signature string) error {
+	c, ok := a.Keys.Lookup(key)
+	if !ok || subtle.ConstantTimeCompare([]byte(tokenMAC(c, "url", path+"\n"+expires)), []byte(signature)) != 1 {
+		return berth.Errorf(berth.EAccessDenied, "The download URL is not valid; get a new one with GetDownloadUrlForLayer")
+	}
+	exp, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil || !a.now().Before(time.Unix(exp, 0)) {
+		return berth.Errorf(berth.EAccessDenied, "The download URL has expired; get a new one with GetDownloadUrlForLayer")
+	}
+	return nil
+}
+
+// NewCredential generates a random access key pair for principal.
+func NewCredential(random []byte, principal string) (Credential, error) {
+	if len(random) < 40 {
+		return Credential{}, fmt.Errorf("need 40 random bytes, got %d", len(random))
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	id := []byte("BKIA")
+	for _, b := range random[:16] {
+		id = append(id, alphabet[int(b)%len(alphabet)])
+	}
+	return Credential{AccessKeyID: string(id), SecretAccessKey: hex.EncodeToString(random[16:40]), Principal: principal}, nil
+}

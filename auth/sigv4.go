@@ -1,0 +1,145 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// SigV4 failures, as AWS names them.
+const (
+	MissingAuthenticationToken = "MissingAuthenticationTokenException"
+	IncompleteSignature        = "IncompleteSignatureException"
+	InvalidSignature           = "InvalidSignatureException"
+	UnrecognizedClient         = "UnrecognizedClientException"
+)
+
+// SigV4Error is an authentication failure on the ECR API.
+type SigV4Error struct {
+	Type    string
+	Status  int
+	Message string
+}
+
+func (e *SigV4Error) Error() string { return e.Type + ": " + e.Message }
+
+// MaxSkew is how far a request's signing time may be from the server's.
+const MaxSkew = 15 * time.Minute
+
+const amzDate = "20060102T150405Z"
+
+// sigv4Header is the parsed Authorization header of a SigV4 request.
+type sigv4Header struct {
+	accessKeyID, date, region, service string
+	signedHeaders                       []string
+	signature                           string
+}
+
+func parseSigV4(h string) (*sigv4Header, error) {
+	alg, rest, ok := strings.Cut(h, " ")
+	if !ok || alg != "AWS4-HMAC-SHA256" {
+		return nil, fmt.Errorf("the Authorization header must use AWS4-HMAC-SHA256")
+	}
+	var out sigv4Header
+	for _, part := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return nil, fmt.Errorf("malformed Authorization element %q", part)
+		}
+		switch k {
+		case "Credential":
+			f := strings.Split(v, "/")
+			if len(f) != 5 || f[4] != "aws4_request" {
+				return nil, fmt.Errorf("Credential must be <key>/<date>/<region>/<service>/aws4_request")
+			}
+			out.accessKeyID, out.date, out.region, out.service = f[0], f[1], f[2], f[3]
+		case "SignedHeaders":
+			out.signedHeaders = strings.Split(v, ";")
+		case "Signature":
+			out.signature = v
+		}
+	}
+	switch {
+	case out.accessKeyID == "":
+		return nil, fmt.Errorf("Authorization header requires 'Credential' parameter")
+	case len(out.signedHeaders) == 0 || out.signedHeaders[0] == "":
+		return nil, fmt.Errorf("Authorization header requires 'SignedHeaders' parameter")
+	case out.signature == "":
+		return nil, fmt.Errorf("Authorization header requires 'Signature' parameter")
+	}
+	return &out, nil
+}
+
+// VerifySigV4 checks the SigV4 signature of r, whose body has already been
+// read into body, for service. The signature is recomputed with the AWS
+// SDK's signer over exactly the headers the client signed.
+func (a *Authenticator) VerifySigV4(r *http.Request, body []byte, service string) (Credential, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Credential{}, &SigV4Error{MissingAuthenticationToken, http.StatusForbidden, "Missing Authentication Token"}
+	}
+	p, err := parseSigV4(h)
+	if err != nil {
+		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, err.Error()}
+	}
+	date := r.Header.Get("X-Amz-Date")
+	t, err := time.Parse(amzDate, date)
+	if err != nil {
+		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header in the form YYYYMMDD'T'HHMMSS'Z'"}
+	}
+	c, ok := a.Keys.Lookup(p.accessKeyID)
+	if !ok {
+		return Credential{}, &SigV4Error{UnrecognizedClient, http.StatusBadRequest, "The security token included in the request is invalid."}
+	}
+	if p.date != date[:8] || p.service != service || p.region != a.Region {
+		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, fmt.Sprintf("Credential should be scoped to a valid date, region and service: expected %s/%s/%s, got %s/%s/%s", date[:8], a.Region, service, p.date, p.region, p.service)}
+	}
+	now := a.now().UTC()
+	if t.Before(now.Add(-MaxSkew)) {
+		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)", date, now.Add(-MaxSkew).Format(amzDate), now.Format(amzDate))}
+	}
+	if t.After(now.Add(MaxSkew)) {
+		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 15 min.)", date, now.Add(MaxSkew).Format(amzDate), now.Format(amzDate))}
+	}
+	// Rebuild the request with only the signed headers, then sign it again.
+	u := &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	re, err := http.NewRequestWithContext(context.Background(), r.Method, u.String(), nil)
+	if err != nil {
+		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "the request URL cannot be signed"}
+	}
+	re.URL.Host = r.Host
+	re.Host = r.Host
+	for _, name := range p.signedHeaders {
+		switch name {
+		case "host":
+		case "content-length":
+			re.ContentLength = r.ContentLength
+		default:
+			if vs, ok := r.Header[http.CanonicalHeaderKey(name)]; ok {
+				re.Header[http.CanonicalHeaderKey(name)] = vs
+			}
+		}
+	}
+	sum := sha256.Sum256(body)
+	signer := v4.NewSigner()
+	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: r.Header.Get("X-Amz-Security-Token")}
+	if err := signer.SignHTTP(context.Background(), creds, re, hex.EncodeToString(sum[:]), service, p.region, t); err != nil {
+		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "the request cannot be signed"}
+	}
+	want, err := parseSigV4(re.Header.Get("Authorization"))
+	if err != nil || subtle.ConstantTimeCompare([]byte(want.signature), []byte(p.signature)) != 1 {
+		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+	}
+	return c, nil
+}
+
+var _ error = (*SigV4Error)(nil)

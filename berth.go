@@ -1,0 +1,127 @@
+// Package berth is the vocabulary of the registry: the domain types, the two
+// storage ports (MetaStore and BlobStore) and the typed errors every layer
+// speaks. It does no I/O; the rules live in package registry, the wire
+// formats in ecr and oci, and the storage in meta/* and blob/*.
+package berth
+
+import (
+	"time"
+)
+
+// TagMutability is a repository's tag mutability setting, spelled as the ECR
+// API spells it.
+type TagMutability string
+
+// The four mutability settings of ECR.
+const (
+	Mutable                 TagMutability = "MUTABLE"
+	Immutable               TagMutability = "IMMUTABLE"
+	ImmutableWithExclusion  TagMutability = "IMMUTABLE_WITH_EXCLUSION"
+	MutableWithExclusion    TagMutability = "MUTABLE_WITH_EXCLUSION"
+	ExclusionFilterWildcard               = "WILDCARD"
+)
+
+// ResourceTag is a key/value tag attached to a repository (not an image tag).
+type ResourceTag struct {
+	Key   string
+	Value string
+}
+
+// Repository is one repository of the registry and its settings.
+type Repository struct {
+	Name      string
+	CreatedAt time.Time
+	// TagMutability and TagMutabilityExclusions decide which tags can move;
+	// exclusions are WILDCARD filters where '*' matches any run of characters.
+	TagMutability           TagMutability
+	TagMutabilityExclusions []string
+	ScanOnPush              bool
+	EncryptionType          string // AES256, KMS or KMS_DSSE
+	KMSKey                  string
+	Tags                    []ResourceTag
+}
+
+// Manifest is an image as stored: its exact bytes and what was derived from
+// them when it was pushed.
+type Manifest struct {
+	Repository string
+	Digest     string
+	MediaType  string
+	// ArtifactType is the artifactType of an OCI manifest or, failing that, its
+	// config media type (ECR's artifactMediaType).
+	ArtifactType string
+	// Subject is the digest of the manifest this one refers to (OCI 1.1), or "".
+	Subject string
+	Bytes   []byte
+	// Size is ECR's imageSizeInBytes: config plus layers for an image manifest,
+	// the largest child for an index.
+	Size     int64
+	PushedAt time.Time
+	// LastPulledAt is zero until the image is first pulled.
+	LastPulledAt time.Time
+	// Blobs are the distributable blobs (config and layers) the manifest needs;
+	// Children are the manifests an index or list names.
+	Blobs    []BlobRef
+	Children []string
+}
+
+// BlobRef is a manifest's reference to a blob.
+type BlobRef struct {
+	Digest    string
+	Size      int64
+	MediaType string
+}
+
+// Image is one manifest with the tags that point at it.
+type Image struct {
+	Manifest
+	Tags []string
+}
+
+// ImageRef is one (digest, tag) pair, as ECR's ImageIdentifier.
+type ImageRef struct {
+	Digest string
+	Tag    string
+}
+
+// Blob is a blob known to a repository.
+type Blob struct {
+	Digest    string
+	Size      int64
+	MediaType string
+}
+
+// Upload is a blob upload in progress. It survives restarts: the bytes live
+// in the BlobStore's staging area, the state here in the MetaStore.
+type Upload struct {
+	ID         string
+	Repository string
+	CreatedAt  time.Time
+	// Size is the number of bytes received and made durable so far.
+	Size int64
+	// HashState is the marshalled sha256 state after Size bytes.
+	HashState []byte
+	// Parts counts the parts received; SmallPart is set once a part shorter
+	// than the ECR minimum was followed by another part.
+	Parts         int
+	LastPartSize  int64
+	SmallPart     bool
+	BackendState  string
+}
+
+// TagStatus filters images by whether they carry tags.
+type TagStatus string
+
+// Tag status filter values, as ECR spells them.
+const (
+	TagStatusAny      TagStatus = "ANY"
+	TagStatusTagged   TagStatus = "TAGGED"
+	TagStatusUntagged TagStatus = "UNTAGGED"
+)
+
+// Page is a request for one page of a list: Limit items after the opaque
+// position After ("" for the first page).
+type Page struct {
+	After string
+	Limit int
+}

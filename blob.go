@@ -1,0 +1,34 @@
+package berth
+
+import (
+	"context"
+	"io"
+)
+
+// BlobStore stores content-addressed, immutable blobs and the staging
+// objects of uploads in progress. It knows digests and bytes, never
+// repositories or tags. Errors carry ENotFound where noted, EInternal
+// otherwise.
+type BlobStore interface {
+	// Stat returns the size of a committed blob; ENotFound.
+	Stat(ctx context.Context, digest string) (int64, error)
+	// Open opens a committed blob for reading; ENotFound.
+	Open(ctx context.Context, digest string) (BlobReader, error)
+	// WriteUpload writes r to the staging object of u starting at offset,
+	// discarding anything stored past offset, and returns the bytes written.
+	// They are durable when it returns. It may update u.BackendState.
+	WriteUpload(ctx context.Context, u *Upload, offset int64, r io.Reader) (int64, error)
+	// CommitUpload makes the first size bytes of u's staging object the blob
+	// digest, durably, and removes the staging object.
+	CommitUpload(ctx context.Context, u *Upload, digest string, size int64) error
+	// DeleteUpload discards u's staging object; a missing one is not an error.
+	DeleteUpload(ctx context.Context, u *Upload) error
+	// Delete removes a committed blob; a missing one is not an error.
+	Delete(ctx context.Context, digest string) error
+}
+
+// BlobReader reads a committed blob. Filesystem stores return an *os.File,
+// which lets HTTP front ends use sendfile.
+type BlobReader interface {
+	io.ReadSeekCloser
+}

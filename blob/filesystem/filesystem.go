@@ -1,0 +1,196 @@
+// Package filesystem is a BlobStore on a local directory: committed blobs
+// under blobs/<algorithm>/<first two hex>/<hex>, staging objects of uploads
+// under uploads/<id>. Every write is fsynced, and so is every directory a
+// rename touches, before a call returns.
+package filesystem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/berth-registry/berth"
+)
+
+var _ berth.BlobStore = (*Store)(nil)
+
+// Store is a filesystem BlobStore.
+type Store struct {
+	root string
+	bufs sync.Pool
+}
+
+// Open returns a store rooted at dir, creating its directories.
+func Open(dir string) (*Store, error) {
+	for _, d := range []string{"blobs", "uploads"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
+			return nil, fmt.Errorf("blob store: %w", err)
+		}
+	}
+	s := &Store{root: dir}
+	s.bufs.New = func() any { b := make([]byte, 1<<20); return &b }
+	return s, nil
+}
+
+func (s *Store) blobPath(digest string) (string, error) {
+	alg, hex, ok := strings.Cut(digest, ":")
+	if !ok || len(hex) < 3 || strings.ContainsAny(digest, `/\.`) {
+		return "", berth.Errorf(berth.EInvalidParameter, "invalid digest %q", digest)
+	}
+	return filepath.Join(s.root, "blobs", alg, hex[:2], hex), nil
+}
+
+func (s *Store) uploadPath(id string) (string, error) {
+	if id == "" || strings.ContainsAny(id, `/\.`) {
+		return "", berth.Errorf(berth.EInvalidParameter, "invalid upload id %q", id)
+	}
+	return filepath.Join(s.root, "uploads", id), nil
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &berth.Error{Code: berth.ENotFound, Message: what + " not found", Err: err}
+	}
+	return err
+}
+
+// Stat implements berth.BlobStore.
+func (s *Store) Stat(ctx context.Context, digest string) (int64, error) {
+	p, err := s.blobPath(digest)
+	if err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0, notFound(err, "blob "+digest)
+	}
+	return fi.Size(), nil
+}
+
+// Open implements berth.BlobStore; the reader is an *os.File.
+func (s *Store) Open(ctx context.Context, digest string) (berth.BlobReader, error) {
+	p, err := s.blobPath(digest)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, notFound(err, "blob "+digest)
+	}
+	return f, nil
+}
+
+// WriteUpload implements berth.BlobStore.
+func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, r io.Reader) (int64, error) {
+	p, err := s.uploadPath(u.ID)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o640)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	// A crash after a write but before its metadata committed leaves bytes
+	// past offset; they are not part of the upload.
+	if err := f.Truncate(offset); err != nil {
+		return 0, err
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return 0, err
+	}
+	buf := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(buf)
+	n, err := io.CopyBuffer(onlyWriter{f}, onlyReader{r}, *buf)
+	if err != nil {
+		return n, err
+	}
+	if err := f.Sync(); err != nil {
+		return n, err
+	}
+	return n, f.Close()
+}
+
+// onlyWriter and onlyReader hide ReadFrom/WriteTo so CopyBuffer uses our
+// large buffer instead of small default ones.
+type onlyWriter struct{ io.Writer }
+type onlyReader struct{ io.Reader }
+
+// CommitUpload implements berth.BlobStore.
+func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) error {
+	src, err := s.uploadPath(u.ID)
+	if err != nil {
+		return err
+	}
+	dst, err := s.blobPath(digest)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(dst); err == nil && fi.Size() == size {
+		return s.DeleteUpload(ctx, u) // content-addressed: already there
+	}
+	f, err := os.OpenFile(src, os.O_WRONLY, 0)
+	if err != nil {
+		return notFound(err, "upload "+u.ID)
+	}
+	err = f.Truncate(size)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(src))
+}
+
+// DeleteUpload implements berth.BlobStore.
+func (s *Store) DeleteUpload(ctx context.Context, u *berth.Upload) error {
+	p, err := s.uploadPath(u.ID)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Delete implements berth.BlobStore.
+func (s *Store) Delete(ctx context.Context, digest string) error {
+	p, err := s.blobPath(digest)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

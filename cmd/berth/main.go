@@ -1,0 +1,59 @@
+// Command berth is a self-hosted container registry that behaves like
+// Amazon ECR. "berth serve" runs it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "berth:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `berth: a self-hosted container registry that behaves like Amazon ECR
+
+Usage:
+  berth serve [flags]    run the registry (berth serve -h lists the flags)
+  berth version          print the version
+`
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("a command is required")
+	}
+	switch args[0] {
+	case "serve":
+		m := NewServe(stdout, stderr)
+		if err := m.ParseFlags(args[1:]); err != nil {
+			return err
+		}
+		if err := m.Run(ctx); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		fmt.Fprintln(stderr, "berth: shutting down")
+		return m.Close()
+	case "version":
+		fmt.Fprintln(stdout, "berth", Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/blob/filesystem"
+	"github.com/berth-registry/berth/ecr"
+	"github.com/berth-registry/berth/meta/sqlite"
+	"github.com/berth-registry/berth/oci"
+	"github.com/berth-registry/berth/registry"
+	"github.com/google/uuid"
+)
+
+// ServeConfig is the configuration of "berth serve".
+type ServeConfig struct {
+	Addr       string
+	DataDir    string
+	RegistryID string
+	Region     string
+	// AccessKeyID and SecretAccessKey are the admin credentials; generated
+	// and kept in the data directory when empty.
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+var (
+	registryIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// Validate checks the configuration before anything opens.
+func (c *ServeConfig) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: must be host:port, such as 127.0.0.1:5000", c.Addr)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("data-dir: must not be empty")
+	}
+	if !registryIDRE.MatchString(c.RegistryID) {
+		return fmt.Errorf("registry-id %q: must be 12 digits, such as 000000000000", c.RegistryID)
+	}
+	if !regionRE.MatchString(c.Region) {
+		return fmt.Errorf("region %q: must be an AWS region name, such as us-east-1", c.Region)
+	}
+	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
+		return fmt.Errorf("BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY must be set together")
+	}
+	return nil
+}
+
+// Serve is the "berth serve" command: a struct so that tests can run the
+// whole server in-process.
+type Serve struct {
+	Config ServeConfig
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+
+	ln     net.Listener
+	server *http.Server
+	meta   *sqlite.Store
+	done   chan error
+	// Credential is the admin credential in use once Run has returned.
+	Credential auth.Credential
+}
+
+// NewServe returns the command writing to stdout and stderr.
+func NewServe(stdout, stderr io.Writer) *Serve {
+	return &Serve{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
+}
+
+// ParseFlags reads flags, falling back to BERTH_* environment variables.
+func (m *Serve) ParseFlags(args []string) error {
+	fset := flag.NewFlagSet("berth serve", flag.ContinueOnError)
+	fset.SetOutput(m.stderr)
+	env := func(name, def string) string {
+		if v, ok := os.LookupEnv(name); ok {
+			return v
+		}
+		return def
+	}
+	c := &m.Config
+	fset.StringVar(&c.Addr, "addr", env("BERTH_ADDR", "127.0.0.1:5000"), "listen address (BERTH_ADDR)")
+	fset.StringVar(&c.DataDir, "data-dir", env("BERTH_DATA_DIR", "./berth-data"), "data directory for the embedded store (BERTH_DATA_DIR)")
+	fset.StringVar(&c.RegistryID, "registry-id", env("BERTH_REGISTRY_ID", "000000000000"), "12-digit registry (account) id (BERTH_REGISTRY_ID)")
+	fset.StringVar(&c.Region, "region", env("BERTH_REGION", "us-east-1"), "AWS region the registry answers as (BERTH_REGION)")
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if fset.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fset.Args())
+	}
+	c.AccessKeyID = os.Getenv("BERTH_ACCESS_KEY_ID")
+	c.SecretAccessKey = os.Getenv("BERTH_SECRET_ACCESS_KEY")
+	return c.Validate()
+}
+
+// Run opens the stores, starts listening and serves in the background.
+func (m *Serve) Run(ctx context.Context) (err error) {
+	c := m.Config
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	cred, generated, err := loadCredential(c)
+	if err != nil {
+		return err
+	}
+	m.Credential = cred
+	meta, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "berth.db"))
+	if err != nil {
+		return err
+	}
+	m.meta = meta
+	defer func() {
+		if err != nil {
+			meta.Close()
+		}
+	}()
+	blobs, err := filesystem.Open(filepath.Join(c.DataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log})
+	authn := &auth.Authenticator{Keys: auth.StaticKeyring{cred.AccessKeyID: cred}, Region: c.Region}
+	api := ecr.New(reg, authn, c.Region, m.log)
+
+	mux := http.NewServeMux()
+	mux.Handle("/v2/", oci.New(reg, authn, m.log))
+	mux.HandleFunc(ecr.DownloadPrefix, api.Download)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := reg.Ready(r.Context()); err != nil {
+			http.Error(w, "metadata store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/", api)
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another registry running? choose another --addr)", c.Addr, err)
+	}
+	m.ln = ln
+	m.server = &http.Server{Handler: m.accessLog(mux), ReadHeaderTimeout: 30 * time.Second}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.server.Serve(ln) }()
+	m.banner(generated)
+	return nil
+}
+
+// URL is the server's base URL once Run has returned.
+func (m *Serve) URL() string { return "http://" + m.ln.Addr().String() }
+
+func (m *Serve) banner(generated bool) {
+	c, u := m.Credential, m.URL()
+	fmt.Fprintf(m.stdout, "berth is serving the ECR API and the registry endpoint at %s\n", u)
+	fmt.Fprintf(m.stdout, "  registry %s, region %s, data in %s\n", m.Config.RegistryID, m.Config.Region, m.Config.DataDir)
+	switch {
+	case generated:
+		fmt.Fprintf(m.stdout, "  new admin credentials, kept in %s (shown only now):\n", credentialsPath(m.Config))
+		fmt.Fprintf(m.stdout, "    export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n", c.AccessKeyID, c.SecretAccessKey, m.Config.Region)
+	case m.Config.AccessKeyID != "":
+		fmt.Fprintf(m.stdout, "  admin access key %s (from BERTH_ACCESS_KEY_ID)\n", c.AccessKeyID)
+	default:
+		fmt.Fprintf(m.stdout, "  admin access key %s; its secret is in %s\n", c.AccessKeyID, credentialsPath(m.Config))
+	}
+	fmt.Fprintf(m.stdout, "try:\n  aws ecr create-repository --repository-name hello-world --endpoint-url %s\n", u)
+}
+
+// Close stops accepting requests, finishes those in flight, then closes
+// the stores.
+func (m *Serve) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errs = append(errs, m.server.Shutdown(ctx))
+		if err := <-m.done; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.meta != nil {
+		errs = append(errs, m.meta.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func credentialsPath(c ServeConfig) string { return filepath.Join(c.DataDir, "credentials.json") }
+
+// loadCredential returns the admin credential: from the configuration, else
+// from the data directory, else newly generated and saved there (0600).
+func loadCredential(c ServeConfig) (auth.Credential, bool, error) {
+	principal := "arn:aws:iam::" + c.RegistryID + ":root"
+	if c.AccessKeyID != "" {
+		return auth.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Principal: principal}, false, nil
+	}
+	path := credentialsPath(c)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		var cred auth.Credential
+		if err := json.Unmarshal(b, &cred); err != nil || cred.AccessKeyID == "" || cred.SecretAccessKey == "" {
+			return auth.Credential{}, false, fmt.Errorf("%s is not a credentials file (%v); remove it to generate new credentials", path, err)
+		}
+		return cred, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return auth.Credential{}, false, err
+	}
+	random := make([]byte, 40)
+	rand.Read(random)
+	cred, err := auth.NewCredential(random, principal)
+	if err != nil {
+		return auth.Credential{}, false, err
+	}
+	b, _ = json.MarshalIndent(cred, "", "  ")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return auth.Credential{}, false, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return auth.Credential{}, false, err
+	}
+	return cred, true, nil
+}
+
+// accessLog logs each request with an id, which ECR responses also carry
+// as x-amzn-RequestId.
+func (m *Serve) accessLog(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := uuid.NewString()
+		w.Header().Set("X-Amzn-Requestid", id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		h.ServeHTTP(rec, r)
+		m.log.Info("request", "id", id, "method", r.Method, "path", r.URL.Path, "target", r.Header.Get("X-Amz-Target"),
+			"status", rec.status, "bytes", rec.bytes, "duration", time.Since(start))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps sendfile available to http.ServeContent.
+func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(s.ResponseWriter, r)
+	s.bytes += n
+	return n, err
+}

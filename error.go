@@ -1,0 +1,91 @@
+package berth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error. Each front end maps every code to its wire form
+// in one table; the names follow ECR's exceptions, the richest vocabulary.
+type Code string
+
+// Error codes.
+const (
+	EInternal                 Code = "internal"
+	EInvalidParameter         Code = "invalid_parameter"
+	EInvalidTagParameter      Code = "invalid_tag_parameter"
+	ETooManyTags              Code = "too_many_tags"
+	ELimitExceeded            Code = "limit_exceeded"
+	ERepositoryNotFound       Code = "repository_not_found"
+	ERepositoryAlreadyExists  Code = "repository_already_exists"
+	ERepositoryNotEmpty       Code = "repository_not_empty"
+	EImageNotFound            Code = "image_not_found"
+	EImageAlreadyExists       Code = "image_already_exists"
+	EImageTagAlreadyExists    Code = "image_tag_already_exists"
+	EImageDigestMismatch      Code = "image_digest_does_not_match"
+	ELayersNotFound           Code = "layers_not_found"
+	EReferencedImagesNotFound Code = "referenced_images_not_found"
+	ELayerInaccessible        Code = "layer_inaccessible"
+	EUploadNotFound           Code = "upload_not_found"
+	EInvalidLayerPart         Code = "invalid_layer_part"
+	EInvalidLayer             Code = "invalid_layer"
+	ELayerPartTooSmall        Code = "layer_part_too_small"
+	ELayerAlreadyExists       Code = "layer_already_exists"
+	EEmptyUpload              Code = "empty_upload"
+	EUnauthenticated          Code = "unauthenticated"
+	ETokenExpired             Code = "token_expired"
+	EAccessDenied             Code = "access_denied"
+	ENotFound                 Code = "not_found"
+	EConflict                 Code = "conflict"
+)
+
+// Error is berth's domain error. Message is safe to show a client and says
+// what to do; Err, if set, is the cause, for the log only.
+type Error struct {
+	Code    Code
+	Message string
+	Err     error
+	// LastValidByte is set for EInvalidLayerPart: the offset of the last byte
+	// of the upload that was received (-1 when none was).
+	LastValidByte int64
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err: its own if it is (or wraps) an *Error,
+// EInternal otherwise, "" for nil.
+func ErrorCode(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EInternal
+	}
+}
+
+// ErrorMessage returns the client-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "An internal error occurred; the server log has the details."
+}
+
+// IsCode reports whether err carries the code.
+func IsCode(err error, code Code) bool { return ErrorCode(err) == code }

@@ -1,0 +1,105 @@
+package berth
+
+import (
+	"context"
+	"time"
+)
+
+// MetaStore holds all metadata: repositories, blobs known to each repository,
+// manifests, tags and uploads. It is the single source of truth; nothing is
+// rebuilt by walking blob storage.
+//
+// Every read and write happens in a transaction. Update commits durably
+// (fsync or the database's equivalent) before it returns nil, and applies
+// nothing if fn returns an error. Errors from the store carry ENotFound or
+// EConflict where noted; anything else is EInternal.
+type MetaStore interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(MetaTx) error) error
+	// Update runs fn in a read-write transaction, serialised with every other
+	// Update on the same data.
+	Update(ctx context.Context, fn func(MetaTx) error) error
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// MetaTx is one transaction of a MetaStore.
+type MetaTx interface {
+	RepositoryTx
+	ManifestTx
+	TagTx
+	BlobTx
+	UploadTx
+}
+
+// RepositoryTx reads and writes repositories.
+type RepositoryTx interface {
+	// CreateRepository inserts r; EConflict if the name is taken.
+	CreateRepository(ctx context.Context, r *Repository) error
+	// GetRepository returns the named repository; ENotFound.
+	GetRepository(ctx context.Context, name string) (*Repository, error)
+	// UpdateRepository replaces the settings of r.Name; ENotFound.
+	UpdateRepository(ctx context.Context, r *Repository) error
+	// DeleteRepository deletes the repository and everything in it; ENotFound.
+	DeleteRepository(ctx context.Context, name string) error
+	// ListRepositories returns up to p.Limit repositories by name after
+	// p.After, and the position after the last one ("" at the end).
+	ListRepositories(ctx context.Context, p Page) ([]Repository, string, error)
+	// CountManifests returns how many manifests the repository holds.
+	CountManifests(ctx context.Context, repo string) (int, error)
+}
+
+// ManifestTx reads and writes manifests.
+type ManifestTx interface {
+	// PutManifest inserts m with its references; EConflict if present.
+	PutManifest(ctx context.Context, m *Manifest) error
+	// GetManifest returns a manifest (Blobs and Children left empty); ENotFound.
+	GetManifest(ctx context.Context, repo, digest string) (*Manifest, error)
+	// DeleteManifest deletes a manifest, its references and its tags; ENotFound.
+	DeleteManifest(ctx context.Context, repo, digest string) error
+	// ListImages returns images by digest after p.After, with their tags.
+	ListImages(ctx context.Context, repo string, status TagStatus, p Page) ([]Image, string, error)
+	// ListImageRefs returns one (digest, tag) pair per tag and one (digest, "")
+	// per untagged image, ordered by digest then tag, after p.After.
+	ListImageRefs(ctx context.Context, repo string, status TagStatus, p Page) ([]ImageRef, string, error)
+	// ManifestParents returns the digests of manifests that list digest as a child.
+	ManifestParents(ctx context.Context, repo, digest string) ([]string, error)
+	// TouchPulled records that the manifest was pulled at t.
+	TouchPulled(ctx context.Context, repo, digest string, t time.Time) error
+}
+
+// TagTx reads and writes tags.
+type TagTx interface {
+	// GetTag returns the digest a tag points at; ENotFound.
+	GetTag(ctx context.Context, repo, tag string) (string, error)
+	// PutTag points tag at digest, creating or moving it.
+	PutTag(ctx context.Context, repo, tag, digest string, t time.Time) error
+	// DeleteTag removes a tag; ENotFound.
+	DeleteTag(ctx context.Context, repo, tag string) error
+	// TagsOf returns the tags pointing at digest, sorted.
+	TagsOf(ctx context.Context, repo, digest string) ([]string, error)
+}
+
+// BlobTx records which blobs each repository holds.
+type BlobTx interface {
+	// PutBlob records that repo holds blob b (idempotent).
+	PutBlob(ctx context.Context, repo string, b Blob, t time.Time) error
+	// GetBlob returns a blob of repo; ENotFound if the repository lacks it.
+	GetBlob(ctx context.Context, repo, digest string) (*Blob, error)
+	// BlobReferenced reports whether any manifest of repo references digest.
+	BlobReferenced(ctx context.Context, repo, digest string) (bool, error)
+}
+
+// UploadTx reads and writes uploads in progress.
+type UploadTx interface {
+	// CreateUpload inserts u.
+	CreateUpload(ctx context.Context, u *Upload) error
+	// GetUpload returns the upload id of repo; ENotFound.
+	GetUpload(ctx context.Context, repo, id string) (*Upload, error)
+	// UpdateUpload saves u if its stored Size is still prevSize; EConflict
+	// if another writer got there first, ENotFound if it is gone.
+	UpdateUpload(ctx context.Context, u *Upload, prevSize int64) error
+	// DeleteUpload removes an upload; ENotFound.
+	DeleteUpload(ctx context.Context, id string) error
+}

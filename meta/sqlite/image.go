@@ -1,0 +1,314 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth"
+)
+
+const (
+	refBlob     = 0
+	refManifest = 1
+)
+
+// PutManifest implements berth.ManifestTx.
+func (t *Tx) PutManifest(ctx context.Context, m *berth.Manifest) error {
+	id, err := t.repoID(ctx, m.Repository)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO manifests (repo_id, digest, media_type, artifact_type, subject, bytes, size, pushed_at, pulled_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Bytes, m.Size, m.PushedAt.UnixNano(), unixNano(m.LastPulledAt))
+	if isUnique(err) {
+		return berth.Errorf(berth.EConflict, "manifest %s exists", m.Digest)
+	}
+	if err != nil {
+		return err
+	}
+	insert := func(ref string, kind int) error {
+		_, err := t.tx.ExecContext(ctx, `INSERT OR IGNORE INTO manifest_refs (repo_id, digest, ref, kind) VALUES (?, ?, ?, ?)`, id, m.Digest, ref, kind)
+		return err
+	}
+	for _, b := range m.Blobs {
+		if err := insert(b.Digest, refBlob); err != nil {
+			return err
+		}
+		if b.MediaType != "" {
+			if _, err := t.tx.ExecContext(ctx, `UPDATE blobs SET media_type = ? WHERE repo_id = ? AND digest = ? AND media_type = ''`, b.MediaType, id, b.Digest); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range m.Children {
+		if err := insert(c, refManifest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+const manifestColumns = `m.digest, m.media_type, m.artifact_type, m.subject, m.bytes, m.size, m.pushed_at, m.pulled_at`
+
+func scanManifest(row scanner, repo string, extra ...any) (*berth.Manifest, error) {
+	m := berth.Manifest{Repository: repo}
+	var pushed, pulled int64
+	dest := append([]any{&m.Digest, &m.MediaType, &m.ArtifactType, &m.Subject, &m.Bytes, &m.Size, &pushed, &pulled}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	m.PushedAt, m.LastPulledAt = fromNano(pushed), fromNano(pulled)
+	return &m, nil
+}
+
+// GetManifest implements berth.ManifestTx.
+func (t *Tx) GetManifest(ctx context.Context, repo, digest string) (*berth.Manifest, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	m, err := scanManifest(t.tx.QueryRowContext(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.digest = ?`, id, digest), repo)
+	return m, notFound(err, "manifest %s not found", digest)
+}
+
+// DeleteManifest implements berth.ManifestTx.
+func (t *Tx) DeleteManifest(ctx context.Context, repo, digest string) error {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM manifests WHERE repo_id = ? AND digest = ?`, id, digest)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return berth.Errorf(berth.ENotFound, "manifest %s not found", digest)
+	}
+	return nil
+}
+
+func statusClause(status berth.TagStatus, tagged string) string {
+	switch status {
+	case berth.TagStatusTagged:
+		return ` AND ` + tagged
+	case berth.TagStatusUntagged:
+		return ` AND NOT ` + tagged
+	}
+	return ""
+}
+
+// ListImages implements berth.ManifestTx.
+func (t *Tx) ListImages(ctx context.Context, repo string, status berth.TagStatus, p berth.Page) ([]berth.Image, string, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, "", err
+	}
+	q := `SELECT ` + manifestColumns + `, (SELECT group_concat(name, ',') FROM (SELECT name FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest ORDER BY name))
+		FROM manifests m WHERE m.repo_id = ? AND m.digest > ?` +
+		statusClause(status, `EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)`) +
+		` ORDER BY m.digest LIMIT ?`
+	rows, err := t.tx.QueryContext(ctx, q, id, p.After, p.Limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []berth.Image
+	for rows.Next() {
+		var tags *string
+		m, err := scanManifest(rows, repo, &tags)
+		if err != nil {
+			return nil, "", err
+		}
+		img := berth.Image{Manifest: *m}
+		if tags != nil && *tags != "" {
+			img.Tags = strings.Split(*tags, ",")
+		}
+		out = append(out, img)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > p.Limit {
+		out = out[:p.Limit]
+		next = out[len(out)-1].Digest
+	}
+	return out, next, nil
+}
+
+// ListImageRefs implements berth.ManifestTx. The position is digest and tag
+// joined by a space, which neither can contain.
+func (t *Tx) ListImageRefs(ctx context.Context, repo string, status berth.TagStatus, p berth.Page) ([]berth.ImageRef, string, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, "", err
+	}
+	afterDigest, afterTag, _ := strings.Cut(p.After, " ")
+	q := `SELECT d, tg FROM (SELECT m.digest AS d, coalesce(t.name, '') AS tg FROM manifests m
+		LEFT JOIN tags t ON t.repo_id = m.repo_id AND t.digest = m.digest
+		WHERE m.repo_id = ?` + statusClause(status, `t.name IS NOT NULL`) + `)
+		WHERE (d, tg) > (?, ?) ORDER BY d, tg LIMIT ?`
+	rows, err := t.tx.QueryContext(ctx, q, id, afterDigest, afterTag, p.Limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []berth.ImageRef
+	for rows.Next() {
+		var r berth.ImageRef
+		if err := rows.Scan(&r.Digest, &r.Tag); err != nil {
+			return nil, "", err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > p.Limit {
+		out = out[:p.Limit]
+		last := out[len(out)-1]
+		next = last.Digest + " " + last.Tag
+	}
+	return out, next, nil
+}
+
+// ManifestParents implements berth.ManifestTx.
+func (t *Tx) ManifestParents(ctx context.Context, repo, digest string) ([]string, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	return t.strings(ctx, `SELECT digest FROM manifest_refs WHERE repo_id = ? AND ref = ? AND kind = ? ORDER BY digest`, id, digest, refManifest)
+}
+
+// TouchPulled implements berth.ManifestTx.
+func (t *Tx) TouchPulled(ctx context.Context, repo, digest string, at time.Time) error {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE manifests SET pulled_at = ? WHERE repo_id = ? AND digest = ?`, at.UnixNano(), id, digest)
+	return err
+}
+
+func (t *Tx) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// GetTag implements berth.TagTx.
+func (t *Tx) GetTag(ctx context.Context, repo, tag string) (string, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return "", err
+	}
+	var d string
+	err = t.tx.QueryRowContext(ctx, `SELECT digest FROM tags WHERE repo_id = ? AND name = ?`, id, tag).Scan(&d)
+	return d, notFound(err, "tag %s not found", tag)
+}
+
+// PutTag implements berth.TagTx.
+func (t *Tx) PutTag(ctx context.Context, repo, tag, digest string, at time.Time) error {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO tags (repo_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (repo_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, id, tag, digest, at.UnixNano())
+	return err
+}
+
+// DeleteTag implements berth.TagTx.
+func (t *Tx) DeleteTag(ctx context.Context, repo, tag string) error {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM tags WHERE repo_id = ? AND name = ?`, id, tag)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return berth.Errorf(berth.ENotFound, "tag %s not found", tag)
+	}
+	return nil
+}
+
+// TagsOf implements berth.TagTx.
+func (t *Tx) TagsOf(ctx context.Context, repo, digest string) ([]string, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	return t.strings(ctx, `SELECT name FROM tags WHERE repo_id = ? AND digest = ? ORDER BY name`, id, digest)
+}
+
+// PutBlob implements berth.BlobTx.
+func (t *Tx) PutBlob(ctx context.Context, repo string, b berth.Blob, at time.Time) error {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO blobs (repo_id, digest, size, media_type, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (repo_id, digest) DO NOTHING`, id, b.Digest, b.Size, b.MediaType, at.UnixNano())
+	return err
+}
+
+// GetBlob implements berth.BlobTx.
+func (t *Tx) GetBlob(ctx context.Context, repo, digest string) (*berth.Blob, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	b := berth.Blob{Digest: digest}
+	err = t.tx.QueryRowContext(ctx, `SELECT size, media_type FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest).Scan(&b.Size, &b.MediaType)
+	if err != nil {
+		return nil, notFound(err, "blob %s not found", digest)
+	}
+	return &b, nil
+}
+
+// BlobReferenced implements berth.BlobTx.
+func (t *Tx) BlobReferenced(ctx context.Context, repo, digest string) (bool, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return false, err
+	}
+	var one int
+	err = t.tx.QueryRowContext(ctx, `SELECT 1 FROM manifest_refs WHERE repo_id = ? AND ref = ? AND kind = ? LIMIT 1`, id, digest, refBlob).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,138 @@
+// Package registry is berth's core: every rule of the registry lives here,
+// once, whichever front end (the ECR API or the OCI API) a request came
+// through. Front ends decode, call a method of Registry, and encode.
+package registry
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-registry/berth"
+)
+
+// Registry is one registry (an AWS account's registry in one region) over
+// a metadata store and a blob store.
+type Registry struct {
+	meta  berth.MetaStore
+	blobs berth.BlobStore
+	id    string
+	now   func() time.Time
+	log   *slog.Logger
+
+	// uploadMu serialises writes to one upload on this process; the
+	// metadata's compare-and-set on Size catches writers elsewhere.
+	uploadMu sync.Map // upload id -> *sync.Mutex
+}
+
+// Config configures a Registry.
+type Config struct {
+	// ID is the 12-digit registry (account) id.
+	ID string
+	// Now returns the current time; time.Now if nil.
+	Now func() time.Time
+	// Log receives diagnostics; slog.Default() if nil.
+	Log *slog.Logger
+}
+
+// New returns a registry over the two stores.
+func New(meta berth.MetaStore, blobs berth.BlobStore, c Config) *Registry {
+	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	return r
+}
+
+// ID returns the registry id.
+func (r *Registry) ID() string { return r.id }
+
+// Ready reports whether the stores answer.
+func (r *Registry) Ready(ctx context.Context) error { return r.meta.Ping(ctx) }
+
+func (r *Registry) nowUTC() time.Time { return r.now().UTC() }
+
+// repoNotFound is ECR's RepositoryNotFoundException text.
+func (r *Registry) repoNotFound(name string) error {
+	return berth.Errorf(berth.ERepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", name, r.id)
+}
+
+// getRepo reads a repository inside tx, translating ENotFound.
+func (r *Registry) getRepo(ctx context.Context, tx berth.MetaTx, name string) (*berth.Repository, error) {
+	repo, err := tx.GetRepository(ctx, name)
+	if berth.IsCode(err, berth.ENotFound) {
+		return nil, r.repoNotFound(name)
+	}
+	return repo, err
+}
+
+// Token kinds keep a token of one list from being replayed on another.
+const (
+	tokenRepositories = "r"
+	tokenImages       = "i"
+	tokenImageRefs    = "l"
+)
+
+// encodeToken turns a store position into an opaque nextToken.
+func encodeToken(kind, repo, after string) string {
+	if after == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("1\x00" + kind + "\x00" + repo + "\x00" + after))
+}
+
+// decodeToken checks and opens a nextToken.
+func decodeToken(kind, repo, token string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	bad := berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'nextToken' failed to satisfy constraint: 'must be the nextToken of an earlier call of the same operation on the same repository'")
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", bad
+	}
+	parts := strings.SplitN(string(raw), "\x00", 4)
+	if len(parts) != 4 || parts[0] != "1" || parts[1] != kind || parts[2] != repo || parts[3] == "" {
+		return "", bad
+	}
+	return parts[3], nil
+}
+
+// pageSize validates maxResults (0 means the default of 100).
+func pageSize(maxResults int) (int, error) {
+	switch {
+	case maxResults == 0:
+		return 100, nil
+	case maxResults < 1 || maxResults > 1000:
+		return 0, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000', got %d", maxResults)
+	}
+	return maxResults, nil
+}
+
+func (r *Registry) lockUpload(id string) func() {
+	v, _ := r.uploadMu.LoadOrStore(id, new(sync.Mutex))
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*berth.Error); ok {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// pullRecordInterval is how stale lastRecordedPullTime may get; ECR
+// promises a refresh at least every 24 hours.
+const pullRecordInterval = time.Hour
