@@ -103,10 +103,10 @@ type Upload struct {
 	HashState []byte
 	// Parts counts the parts received; SmallPart is set once a part shorter
 	// than the ECR minimum was followed by another part.
-	Parts         int
-	LastPartSize  int64
-	SmallPart     bool
-	BackendState  string
+	Parts        int
+	LastPartSize int64
+	SmallPart    bool
+	BackendState string
 }
 
 // TagStatus filters images by whether they carry tags.

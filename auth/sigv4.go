@@ -40,8 +40,8 @@ const amzDate = "20060102T150405Z"
 // sigv4Header is the parsed Authorization header of a SigV4 request.
 type sigv4Header struct {
 	accessKeyID, date, region, service string
-	signedHeaders                       []string
-	signature                           string
+	signedHeaders                      []string
+	signature                          string
 }
 
 func parseSigV4(h string) (*sigv4Header, error) {

@@ -183,4 +183,3 @@ func (s *Server) Download(w http.ResponseWriter, r *http.Request) {
 func xmlEscape(b *strings.Builder, s string) {
 	b.WriteString(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s))
 }
-

@@ -64,15 +64,17 @@ type Descriptor struct {
 
 // wire is the union of every manifest format's top-level fields.
 type wire struct {
-	SchemaVersion *int            `json:"schemaVersion"`
-	MediaType     string          `json:"mediaType"`
-	ArtifactType  string          `json:"artifactType"`
-	Config        *Descriptor     `json:"config"`
-	Layers        []Descriptor    `json:"layers"`
-	Manifests     []Descriptor    `json:"manifests"`
-	Subject       *Descriptor     `json:"subject"`
-	FSLayers      []struct{ BlobSum string `json:"blobSum"` } `json:"fsLayers"`
-	Signatures    json.RawMessage `json:"signatures"`
+	SchemaVersion *int         `json:"schemaVersion"`
+	MediaType     string       `json:"mediaType"`
+	ArtifactType  string       `json:"artifactType"`
+	Config        *Descriptor  `json:"config"`
+	Layers        []Descriptor `json:"layers"`
+	Manifests     []Descriptor `json:"manifests"`
+	Subject       *Descriptor  `json:"subject"`
+	FSLayers      []struct {
+		BlobSum string `json:"blobSum"`
+	} `json:"fsLayers"`
+	Signatures json.RawMessage `json:"signatures"`
 }
 
 // Manifest is a parsed, validated manifest.
