@@ -87,7 +87,7 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 		repoInput
 		ImageIDs   []imageIdentifier `json:"imageIds"`
 		NextToken  string            `json:"nextToken"`
-		MaxResults int               `json:"maxResults"`
+		MaxResults *int              `json:"maxResults"`
 		Filter     *filter           `json:"filter"`
 	}](c)
 	if err != nil {
@@ -144,7 +144,7 @@ func (s *Server) listImages(ctx context.Context, c *call) (any, error) {
 	in, err := decode[struct {
 		repoInput
 		NextToken  string  `json:"nextToken"`
-		MaxResults int     `json:"maxResults"`
+		MaxResults *int    `json:"maxResults"`
 		Filter     *filter `json:"filter"`
 	}](c)
 	if err != nil {

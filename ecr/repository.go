@@ -113,7 +113,7 @@ func (s *Server) describeRepositories(ctx context.Context, c *call) (any, error)
 		RegistryID      string   `json:"registryId"`
 		RepositoryNames []string `json:"repositoryNames"`
 		NextToken       string   `json:"nextToken"`
-		MaxResults      int      `json:"maxResults"`
+		MaxResults      *int     `json:"maxResults"`
 	}](c)
 	if err != nil {
 		return nil, err

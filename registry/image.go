@@ -309,7 +309,7 @@ type DescribeImagesInput struct {
 	Repository string
 	IDs        []berth.ImageRef
 	TagStatus  berth.TagStatus
-	MaxResults int
+	MaxResults *int
 	NextToken  string
 }
 
@@ -324,7 +324,7 @@ func (r *Registry) DescribeImages(ctx context.Context, in DescribeImagesInput) (
 		return nil, "", err
 	}
 	if len(in.IDs) > 0 {
-		if in.NextToken != "" || in.MaxResults != 0 {
+		if in.NextToken != "" || in.MaxResults != nil {
 			return nil, "", invalidParam("imageIds", "cannot be combined with nextToken or maxResults")
 		}
 		if err := validImageIDs(in.IDs); err != nil {
@@ -396,7 +396,7 @@ func validTagStatus(s berth.TagStatus) (berth.TagStatus, error) {
 }
 
 // ListImages lists (digest, tag) pairs: one per tag, one per untagged image.
-func (r *Registry) ListImages(ctx context.Context, repo string, status berth.TagStatus, maxResults int, token string) ([]berth.ImageRef, string, error) {
+func (r *Registry) ListImages(ctx context.Context, repo string, status berth.TagStatus, maxResults *int, token string) ([]berth.ImageRef, string, error) {
 	if err := ValidRepositoryName(repo); err != nil {
 		return nil, "", err
 	}

@@ -105,15 +105,15 @@ func decodeToken(kind, repo, token string) (string, error) {
 	return parts[3], nil
 }
 
-// pageSize validates maxResults (0 means the default of 100).
-func pageSize(maxResults int) (int, error) {
+// pageSize validates maxResults (nil means the default of 100).
+func pageSize(maxResults *int) (int, error) {
 	switch {
-	case maxResults == 0:
+	case maxResults == nil:
 		return 100, nil
-	case maxResults < 1 || maxResults > 1000:
-		return 0, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000', got %d", maxResults)
+	case *maxResults < 1 || *maxResults > 1000:
+		return 0, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000', got %d", *maxResults)
 	}
-	return maxResults, nil
+	return *maxResults, nil
 }
 
 func (r *Registry) lockUpload(id string) func() {

@@ -101,9 +101,9 @@ func (r *Registry) GetRepository(ctx context.Context, name string) (*berth.Repos
 
 // DescribeRepositories returns the named repositories (all must exist), or
 // a page of all repositories when names is empty.
-func (r *Registry) DescribeRepositories(ctx context.Context, names []string, maxResults int, token string) ([]berth.Repository, string, error) {
+func (r *Registry) DescribeRepositories(ctx context.Context, names []string, maxResults *int, token string) ([]berth.Repository, string, error) {
 	if len(names) > 0 {
-		if token != "" || maxResults != 0 {
+		if token != "" || maxResults != nil {
 			return nil, "", invalidParam("repositoryNames", "cannot be combined with nextToken or maxResults")
 		}
 		if len(names) > 100 {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/berth-registry/berth/server"
 )
 
 func main() {
@@ -37,7 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "serve":
-		m := NewServe(stdout, stderr)
+		m := server.New(stdout, stderr)
 		if err := m.ParseFlags(args[1:]); err != nil {
 			return err
 		}

@@ -1,4 +1,7 @@
-package main
+// Package server assembles berth: it opens the stores the configuration
+// names, builds the registry core and both front ends, and serves them on
+// one listener. cmd/berth runs it; tests run it in-process.
+package server
 
 import (
 	"context"
@@ -26,8 +29,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// ServeConfig is the configuration of "berth serve".
-type ServeConfig struct {
+// Config is the configuration of "berth serve".
+type Config struct {
 	Addr       string
 	DataDir    string
 	RegistryID string
@@ -44,7 +47,7 @@ var (
 )
 
 // Validate checks the configuration before anything opens.
-func (c *ServeConfig) Validate() error {
+func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: must be host:port, such as 127.0.0.1:5000", c.Addr)
 	}
@@ -63,10 +66,9 @@ func (c *ServeConfig) Validate() error {
 	return nil
 }
 
-// Serve is the "berth serve" command: a struct so that tests can run the
-// whole server in-process.
-type Serve struct {
-	Config ServeConfig
+// Server is a running berth.
+type Server struct {
+	Config Config
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
@@ -77,15 +79,18 @@ type Serve struct {
 	done   chan error
 	// Credential is the admin credential in use once Run has returned.
 	Credential auth.Credential
+	// Now, if set before Run, replaces the clock (for tests of expiry).
+	Now func() time.Time
 }
 
-// NewServe returns the command writing to stdout and stderr.
-func NewServe(stdout, stderr io.Writer) *Serve {
-	return &Serve{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
+// New returns a server that writes its banner to stdout and its log to
+// stderr.
+func New(stdout, stderr io.Writer) *Server {
+	return &Server{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
 }
 
 // ParseFlags reads flags, falling back to BERTH_* environment variables.
-func (m *Serve) ParseFlags(args []string) error {
+func (m *Server) ParseFlags(args []string) error {
 	fset := flag.NewFlagSet("berth serve", flag.ContinueOnError)
 	fset.SetOutput(m.stderr)
 	env := func(name, def string) string {
@@ -111,7 +116,7 @@ func (m *Serve) ParseFlags(args []string) error {
 }
 
 // Run opens the stores, starts listening and serves in the background.
-func (m *Serve) Run(ctx context.Context) (err error) {
+func (m *Server) Run(ctx context.Context) (err error) {
 	c := m.Config
 	if err := c.Validate(); err != nil {
 		return err
@@ -138,8 +143,8 @@ func (m *Serve) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log})
-	authn := &auth.Authenticator{Keys: auth.StaticKeyring{cred.AccessKeyID: cred}, Region: c.Region}
+	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now})
+	authn := &auth.Authenticator{Keys: auth.StaticKeyring{cred.AccessKeyID: cred}, Region: c.Region, Now: m.Now}
 	api := ecr.New(reg, authn, c.Region, m.log)
 
 	mux := http.NewServeMux()
@@ -168,9 +173,9 @@ func (m *Serve) Run(ctx context.Context) (err error) {
 }
 
 // URL is the server's base URL once Run has returned.
-func (m *Serve) URL() string { return "http://" + m.ln.Addr().String() }
+func (m *Server) URL() string { return "http://" + m.ln.Addr().String() }
 
-func (m *Serve) banner(generated bool) {
+func (m *Server) banner(generated bool) {
 	c, u := m.Credential, m.URL()
 	fmt.Fprintf(m.stdout, "berth is serving the ECR API and the registry endpoint at %s\n", u)
 	fmt.Fprintf(m.stdout, "  registry %s, region %s, data in %s\n", m.Config.RegistryID, m.Config.Region, m.Config.DataDir)
@@ -188,7 +193,7 @@ func (m *Serve) banner(generated bool) {
 
 // Close stops accepting requests, finishes those in flight, then closes
 // the stores.
-func (m *Serve) Close() error {
+func (m *Server) Close() error {
 	var errs []error
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -204,11 +209,11 @@ func (m *Serve) Close() error {
 	return errors.Join(errs...)
 }
 
-func credentialsPath(c ServeConfig) string { return filepath.Join(c.DataDir, "credentials.json") }
+func credentialsPath(c Config) string { return filepath.Join(c.DataDir, "credentials.json") }
 
 // loadCredential returns the admin credential: from the configuration, else
 // from the data directory, else newly generated and saved there (0600).
-func loadCredential(c ServeConfig) (auth.Credential, bool, error) {
+func loadCredential(c Config) (auth.Credential, bool, error) {
 	principal := "arn:aws:iam::" + c.RegistryID + ":root"
 	if c.AccessKeyID != "" {
 		return auth.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Principal: principal}, false, nil
@@ -244,7 +249,7 @@ func loadCredential(c ServeConfig) (auth.Credential, bool, error) {
 
 // accessLog logs each request with an id, which ECR responses also carry
 // as x-amzn-RequestId.
-func (m *Serve) accessLog(h http.Handler) http.Handler {
+func (m *Server) accessLog(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := uuid.NewString()
 		w.Header().Set("X-Amzn-Requestid", id)
