@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/berth-registry/berth/auth"
@@ -73,10 +74,11 @@ type Server struct {
 	stderr io.Writer
 	log    *slog.Logger
 
-	ln     net.Listener
-	server *http.Server
-	meta   *sqlite.Store
-	done   chan error
+	ln        net.Listener
+	server    *http.Server
+	meta      *sqlite.Store
+	done      chan error
+	closeOnce sync.Once
 	// Credential is the admin credential in use once Run has returned.
 	Credential auth.Credential
 	// Now, if set before Run, replaces the clock (for tests of expiry).
@@ -195,6 +197,12 @@ func (m *Server) banner(generated bool) {
 // the stores.
 func (m *Server) Close() error {
 	var errs []error
+	m.closeOnce.Do(func() { errs = m.close() })
+	return errors.Join(errs...)
+}
+
+func (m *Server) close() []error {
+	var errs []error
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -206,7 +214,7 @@ func (m *Server) Close() error {
 	if m.meta != nil {
 		errs = append(errs, m.meta.Close())
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 func credentialsPath(c Config) string { return filepath.Join(c.DataDir, "credentials.json") }
