@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+)
+
+// signed builds a SigV4-signed ECR request with the given time and key.
+func (e *env) signed(target, body, id, secret string, at time.Time) *http.Request {
+	e.t.Helper()
+	req := must[*http.Request](e.t)(http.NewRequest("POST", e.url+"/", strings.NewReader(body)))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921."+target)
+	sum := sha256.Sum256([]byte(body))
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, req, hex.EncodeToString(sum[:]), "ecr", testRegion, at)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return req
+}
+
+type awsError struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+func (e *env) wantRaw(req *http.Request, status int, typ string) awsError {
+	e.t.Helper()
+	resp, body := e.raw(req)
+	var ae awsError
+	if err := json.Unmarshal(body, &ae); err != nil {
+		e.t.Fatalf("%s: body is not JSON: %q", typ, body)
+	}
+	if resp.StatusCode != status || ae.Type != typ || ae.Message == "" {
+		e.t.Fatalf("got %d %+v, want %d %s", resp.StatusCode, ae, status, typ)
+	}
+	if resp.Header.Get("X-Amzn-Requestid") == "" || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
+		e.t.Fatalf("headers %v", resp.Header)
+	}
+	if et := resp.Header.Get("X-Amzn-Errortype"); et != typ {
+		e.t.Fatalf("X-Amzn-ErrorType %q, want %q", et, typ)
+	}
+	return ae
+}
+
+func TestSigV4(t *testing.T) {
+	e := start(t)
+	c := e.srv.Credential
+	now := time.Now()
+	t.Run("valid", func(t *testing.T) {
+		resp, body := e.raw(e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now))
+		if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"repositories"`)) {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		req := must[*http.Request](t)(http.NewRequest("POST", e.url+"/", strings.NewReader("{}")))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
+		e.wantRaw(req, 403, "MissingAuthenticationTokenException")
+	})
+	t.Run("unknown key", func(t *testing.T) {
+		_, err := e.client("BKIAUNKNOWN000000000", "secret").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+		api := wantError(t, err, "UnrecognizedClientException", 400)
+		if api.ErrorMessage() != "The security token included in the request is invalid." {
+			t.Errorf("message %q", api.ErrorMessage())
+		}
+	})
+	t.Run("wrong secret", func(t *testing.T) {
+		_, err := e.client(c.AccessKeyID, "not the secret").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+		wantError(t, err, "InvalidSignatureException", 400)
+	})
+	t.Run("tampered body", func(t *testing.T) {
+		req := e.signed("CreateRepository", `{"repositoryName":"a1"}`, c.AccessKeyID, c.SecretAccessKey, now)
+		req.Body = http.NoBody
+		req.ContentLength = 0
+		req2 := e.signed("CreateRepository", `{"repositoryName":"a1"}`, c.AccessKeyID, c.SecretAccessKey, now)
+		req.Body, req.ContentLength = req2.Body, req2.ContentLength
+		req.Body = httpBody(`{"repositoryName":"zz"}`)
+		req.ContentLength = int64(len(`{"repositoryName":"zz"}`))
+		e.wantRaw(req, 400, "InvalidSignatureException")
+	})
+	t.Run("expired", func(t *testing.T) {
+		ae := e.wantRaw(e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now.Add(-16*time.Minute)), 400, "InvalidSignatureException")
+		if !strings.HasPrefix(ae.Message, "Signature expired:") {
+			t.Errorf("message %q", ae.Message)
+		}
+		e.wantRaw(e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now.Add(16*time.Minute)), 400, "InvalidSignatureException")
+		// Within the window is fine.
+		resp, _ := e.raw(e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now.Add(-14*time.Minute)))
+		if resp.StatusCode != 200 {
+			t.Fatalf("14 minutes of skew refused: %d", resp.StatusCode)
+		}
+	})
+	t.Run("malformed header", func(t *testing.T) {
+		for _, h := range []string{"Bearer x", "AWS4-HMAC-SHA256 Credential=x", "AWS4-HMAC-SHA256 garbage", "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature="} {
+			req := e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now)
+			req.Header.Set("Authorization", h)
+			e.wantRaw(req, 400, "IncompleteSignatureException")
+		}
+	})
+	t.Run("wrong region or service", func(t *testing.T) {
+		req := must[*http.Request](t)(http.NewRequest("POST", e.url+"/", strings.NewReader("{}")))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
+		sum := sha256.Sum256([]byte("{}"))
+		v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}, req, hex.EncodeToString(sum[:]), "ecr", "eu-west-1", now)
+		e.wantRaw(req, 400, "InvalidSignatureException")
+	})
+}
+
+func httpBody(s string) *readCloser { return &readCloser{strings.NewReader(s)} }
+
+type readCloser struct{ *strings.Reader }
+
+func (readCloser) Close() error { return nil }
+
+func TestWire(t *testing.T) {
+	e := start(t)
+	c := e.srv.Credential
+	now := time.Now()
+	t.Run("unknown operation", func(t *testing.T) {
+		e.wantRaw(e.signed("LaunchRockets", "{}", c.AccessKeyID, c.SecretAccessKey, now), 400, "UnknownOperationException")
+	})
+	t.Run("no target", func(t *testing.T) {
+		req := e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now)
+		req.Header.Del("X-Amz-Target")
+		e.wantRaw(req, 400, "UnknownOperationException")
+	})
+	t.Run("wrong content type", func(t *testing.T) {
+		req := e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now)
+		req.Header.Set("Content-Type", "text/plain")
+		e.wantRaw(req, 400, "UnknownOperationException")
+	})
+	t.Run("not JSON", func(t *testing.T) {
+		for _, body := range []string{"not json", `{"repositoryName":`, `[]`, `{"repositoryNames":5}`, `{"maxResults":"ten"}`} {
+			e.wantRaw(e.signed("DescribeRepositories", body, c.AccessKeyID, c.SecretAccessKey, now), 400, "SerializationException")
+		}
+	})
+	t.Run("missing required member", func(t *testing.T) {
+		ae := e.wantRaw(e.signed("CreateRepository", "{}", c.AccessKeyID, c.SecretAccessKey, now), 400, "InvalidParameterException")
+		if !strings.Contains(ae.Message, "repositoryName") {
+			t.Errorf("message %q", ae.Message)
+		}
+	})
+	t.Run("empty body is {}", func(t *testing.T) {
+		resp, _ := e.raw(e.signed("DescribeRepositories", "", c.AccessKeyID, c.SecretAccessKey, now))
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	})
+	t.Run("GET /", func(t *testing.T) {
+		resp, _ := e.raw(must[*http.Request](t)(http.NewRequest("GET", e.url+"/", nil)))
+		if resp.StatusCode != 400 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	})
+	t.Run("base64 that is not", func(t *testing.T) {
+		body := `{"repositoryName":"x1","uploadId":"00000000-0000-0000-0000-000000000000","partFirstByte":0,"partLastByte":0,"layerPartBlob":"!!!"}`
+		e.wantRaw(e.signed("UploadLayerPart", body, c.AccessKeyID, c.SecretAccessKey, now), 400, "SerializationException")
+	})
+}
+
+// TestRegistryLogin checks GET /v2/ as docker login does.
+func TestRegistryLogin(t *testing.T) {
+	e := start(t)
+	out := must[*ecr.GetAuthorizationTokenOutput](t)(e.ecr.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}))
+	if len(out.AuthorizationData) != 1 {
+		t.Fatalf("%+v", out)
+	}
+	ad := out.AuthorizationData[0]
+	if *ad.ProxyEndpoint != e.url {
+		t.Errorf("proxyEndpoint %s, want %s", *ad.ProxyEndpoint, e.url)
+	}
+	if d := time.Until(*ad.ExpiresAt); d < 11*time.Hour+59*time.Minute || d > 12*time.Hour+time.Minute {
+		t.Errorf("expiresAt in %v, want 12h", d)
+	}
+	raw := must[[]byte](t)(base64.StdEncoding.DecodeString(*ad.AuthorizationToken))
+	user, password, ok := strings.Cut(string(raw), ":")
+	if !ok || user != "AWS" || password == "" {
+		t.Fatalf("token %q", raw)
+	}
+	get := func(user, password string, set bool) *http.Response {
+		req := must[*http.Request](t)(http.NewRequest("GET", e.url+"/v2/", nil))
+		if set {
+			req.SetBasicAuth(user, password)
+		}
+		resp, _ := e.raw(req)
+		return resp
+	}
+	if resp := get("", "", false); resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), `Basic realm="`) {
+		t.Fatalf("anonymous: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	if resp := get("AWS", password, true); resp.StatusCode != 200 {
+		t.Fatalf("token: %d", resp.StatusCode)
+	}
+	if resp := get(e.srv.Credential.AccessKeyID, e.srv.Credential.SecretAccessKey, true); resp.StatusCode != 200 {
+		t.Fatalf("access key: %d", resp.StatusCode)
+	}
+	for _, bad := range [][2]string{{"AWS", password + "x"}, {"AWS", "garbage"}, {"someone", "else"}, {"AWS", strings.Replace(password, ".", ".9", 1)}} {
+		if resp := get(bad[0], bad[1], true); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("%v: %d", bad, resp.StatusCode)
+		}
+	}
+	// GetAuthorizationToken with registryIds.
+	out = must[*ecr.GetAuthorizationTokenOutput](t)(e.ecr.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: []string{testRegistryID}}))
+	if len(out.AuthorizationData) != 1 {
+		t.Fatalf("%+v", out)
+	}
+	_, err := e.ecr.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: []string{"bad"}})
+	wantError(t, err, "InvalidParameterException", 400)
+	// 12 hours later the token has expired: ECR answers 403 DENIED without
+	// a challenge (ecr-auth.md §4).
+	e.clock.Advance(12*time.Hour + time.Second)
+	req := must[*http.Request](t)(http.NewRequest("GET", e.url+"/v2/", nil))
+	req.SetBasicAuth("AWS", password)
+	resp, body := e.raw(req)
+	if resp.StatusCode != 403 || resp.Header.Get("WWW-Authenticate") != "" || !bytes.Contains(body, []byte(`"DENIED"`)) ||
+		!bytes.Contains(body, []byte("Your authorization token has expired. Reauthenticate and try again.")) {
+		t.Fatalf("expired: %d %s", resp.StatusCode, body)
+	}
+}
