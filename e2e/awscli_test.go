@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestAWSCLI drives the real AWS CLI through the seed workflow: upload
+// layers, put-image from a file, retag with batch-get-image and put-image,
+// describe-images. It is skipped only where aws is not installed.
+func TestAWSCLI(t *testing.T) {
+	awsBin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not on PATH")
+	}
+	e := start(t)
+	dir := t.TempDir()
+	run := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(awsBin, append(append([]string{"ecr"}, args...), "--endpoint-url", e.url, "--output", "json")...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(),
+			"AWS_ACCESS_KEY_ID="+e.srv.Credential.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Credential.SecretAccessKey,
+			"AWS_DEFAULT_REGION="+testRegion, "AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"),
+			"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws ecr %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	field := func(b []byte, path ...string) any {
+		t.Helper()
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("not JSON: %s", b)
+		}
+		for _, p := range path {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[p]
+			case []any:
+				v = x[0]
+			}
+		}
+		return v
+	}
+	upload := func(name string, data []byte) string {
+		os.WriteFile(filepath.Join(dir, name), data, 0o600)
+		id := field(run("initiate-layer-upload", "--repository-name", "hello-world"), "uploadId").(string)
+		run("upload-layer-part", "--repository-name", "hello-world", "--upload-id", id, "--part-first-byte", "0",
+			"--part-last-byte", strconv.Itoa(len(data)-1), "--layer-part-blob", "fileb://"+name)
+		return field(run("complete-layer-upload", "--repository-name", "hello-world", "--upload-id", id, "--layer-digests", digestOf(data)), "layerDigest").(string)
+	}
+
+	run("create-repository", "--repository-name", "hello-world")
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	layer := []byte("hello from the AWS CLI")
+	cfgDigest, layerDigest := upload("config.json", cfg), upload("layer.tar.gz", layer)
+	manifest := `{
+   "schemaVersion": 2,
+   "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+   "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": ` + strconv.Itoa(len(cfg)) + `, "digest": "` + cfgDigest + `"},
+   "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": ` + strconv.Itoa(len(layer)) + `, "digest": "` + layerDigest + `"}]
+}
+`
+	os.WriteFile(filepath.Join(dir, "hello-world.manifest.json"), []byte(manifest), 0o600)
+	out := run("put-image", "--repository-name", "hello-world", "--image-tag", "2019.08", "--image-manifest", "file://hello-world.manifest.json")
+	if got := field(out, "image", "imageId", "imageDigest"); got != digestOf([]byte(manifest)) {
+		t.Fatalf("put-image digest %v, want %s (bytes of the file, unchanged)", got, digestOf([]byte(manifest)))
+	}
+	if field(out, "image", "imageId", "imageTag") != "2019.08" || field(out, "image", "imageManifest") != manifest {
+		t.Fatalf("put-image output %s", out)
+	}
+	// Retag, as the ECR user guide shows.
+	m := field(run("batch-get-image", "--repository-name", "hello-world", "--image-ids", "imageTag=2019.08"), "images", "0", "imageManifest").(string)
+	if m != manifest {
+		t.Fatalf("batch-get-image returned %q", m)
+	}
+	run("put-image", "--repository-name", "hello-world", "--image-tag", "latest", "--image-manifest", m)
+	det := run("describe-images", "--repository-name", "hello-world")
+	tags := field(det, "imageDetails", "0", "imageTags").([]any)
+	if len(tags) != 2 || tags[0] != "2019.08" || tags[1] != "latest" {
+		t.Fatalf("describe-images tags %v", tags)
+	}
+	if size := field(det, "imageDetails", "0", "imageSizeInBytes").(float64); int(size) != len(cfg)+len(layer) {
+		t.Fatalf("imageSizeInBytes %v", size)
+	}
+	list := run("list-images", "--repository-name", "hello-world")
+	if n := len(field(list, "imageIds").([]any)); n != 2 {
+		t.Fatalf("list-images: %d ids", n)
+	}
+	run("batch-delete-image", "--repository-name", "hello-world", "--image-ids", "imageTag=latest")
+	pw := strings.TrimSpace(string(run("get-login-password")))
+	if pw == "" || strings.Contains(pw, ":") {
+		t.Fatalf("get-login-password printed %q", pw)
+	}
+}
