@@ -60,7 +60,10 @@ type env struct {
 // testLog sends the server's log to the test's log.
 type testLog struct{ t *testing.T }
 
-func (l testLog) Write(p []byte) (int, error) { l.t.Logf("%s", bytes.TrimRight(p, "\n")); return len(p), nil }
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Logf("%s", bytes.TrimRight(p, "\n"))
+	return len(p), nil
+}
 
 func start(t *testing.T) *env {
 	t.Helper()

@@ -7,6 +7,7 @@ package manifest
 
 import (
 	"bytes"
+	_ "crypto/sha512" // makes sha512 digests available to go-digest
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -298,6 +299,9 @@ func Digest(b []byte, want string) (string, error) {
 			return "", berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'imageDigest' failed to satisfy constraint: 'must be a digest such as sha256:<64 hex digits>', got %q", want)
 		}
 		alg = d.Algorithm()
+	}
+	if !alg.Available() {
+		return "", berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'imageDigest' failed to satisfy constraint: 'the digest algorithm %s is not supported; use sha256 or sha512'", alg)
 	}
 	return alg.FromBytes(b).String(), nil
 }
