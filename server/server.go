@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -263,6 +264,19 @@ func (m *Server) accessLog(h http.Handler) http.Handler {
 		w.Header().Set("X-Amzn-Requestid", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
+		defer func() {
+			// A panic is a bug: log it, answer 500 with the request id, and
+			// keep serving.
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				m.log.Error("panic serving request", "id", id, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if rec.status == http.StatusOK && rec.bytes == 0 {
+					http.Error(rec, "internal error, request id "+id, http.StatusInternalServerError)
+				}
+			}
+		}()
 		h.ServeHTTP(rec, r)
 		m.log.Info("request", "id", id, "method", r.Method, "path", r.URL.Path, "target", r.Header.Get("X-Amz-Target"),
 			"status", rec.status, "bytes", rec.bytes, "duration", time.Since(start))
