@@ -231,3 +231,18 @@ func TestBatchDeleteImage(t *testing.T) {
 	_, err = e.ecr.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String("nope"), ImageIds: ids("x")})
 	wantError(t, err, "RepositoryNotFoundException", 400)
 }
+
+func TestImageStatusFilter(t *testing.T) {
+	e := start(t)
+	e.createRepo("status")
+	must[*ecr.PutImageOutput](t)(e.putImage("status", e.pushImage("status", "s", 1).docker(), "v1"))
+	for status, want := range map[types.ImageStatusFilter]int{types.ImageStatusFilterActive: 1, types.ImageStatusFilterAny: 1, types.ImageStatusFilterArchived: 0} {
+		d := must[*ecr.DescribeImagesOutput](t)(e.ecr.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("status"), Filter: &types.DescribeImagesFilter{ImageStatus: status}}))
+		l := must[*ecr.ListImagesOutput](t)(e.ecr.ListImages(ctx, &ecr.ListImagesInput{RepositoryName: aws.String("status"), Filter: &types.ListImagesFilter{ImageStatus: status}}))
+		if len(d.ImageDetails) != want || len(l.ImageIds) != want {
+			t.Errorf("%s: %d details, %d ids, want %d", status, len(d.ImageDetails), len(l.ImageIds), want)
+		}
+	}
+	_, err := e.ecr.ListImages(ctx, &ecr.ListImagesInput{RepositoryName: aws.String("status"), Filter: &types.ListImagesFilter{ImageStatus: "FROZEN"}})
+	wantError(t, err, "InvalidParameterException", 400)
+}

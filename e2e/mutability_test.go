@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/smithy-go"
 )
 
 func filters(fs ...string) []types.ImageTagMutabilityExclusionFilter {
@@ -100,4 +105,61 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestConcurrentPutImage races PutImage of different manifests on one tag:
+// on IMMUTABLE exactly one wins; on MUTABLE the tag ends on one of them
+// and the others stay, untagged.
+func TestConcurrentPutImage(t *testing.T) {
+	e := start(t)
+	for _, m := range []types.ImageTagMutability{types.ImageTagMutabilityImmutable, types.ImageTagMutabilityMutable} {
+		repo := strings.ToLower(string(m))
+		e.createRepo(repo, func(in *ecr.CreateRepositoryInput) { in.ImageTagMutability = m })
+		const n = 8
+		var manifests []string
+		for i := 0; i < n; i++ {
+			manifests = append(manifests, e.pushImage(repo, fmt.Sprint(i), 1).docker())
+		}
+		for round := 0; round < 5; round++ {
+			tag := fmt.Sprintf("race-%d", round)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			wins, refused := 0, 0
+			for _, man := range manifests {
+				wg.Add(1)
+				go func(man string) {
+					defer wg.Done()
+					_, err := e.putImage(repo, man, tag)
+					mu.Lock()
+					defer mu.Unlock()
+					var api smithy.APIError
+					switch {
+					case err == nil:
+						wins++
+					case errors.As(err, &api) && api.ErrorCode() == "ImageTagAlreadyExistsException":
+						refused++
+					default:
+						t.Errorf("unexpected %v", err)
+					}
+				}(man)
+			}
+			wg.Wait()
+			if m == types.ImageTagMutabilityImmutable && (wins != 1 || refused != n-1) {
+				t.Fatalf("immutable: %d wins, %d refused", wins, refused)
+			}
+			if m == types.ImageTagMutabilityMutable && wins != n {
+				t.Fatalf("mutable: %d wins of %d", wins, n)
+			}
+			out := must[*ecr.ListImagesOutput](t)(e.ecr.ListImages(ctx, &ecr.ListImagesInput{RepositoryName: aws.String(repo), Filter: &types.ListImagesFilter{TagStatus: types.TagStatusTagged}}))
+			holders := 0
+			for _, id := range out.ImageIds {
+				if aws.ToString(id.ImageTag) == tag {
+					holders++
+				}
+			}
+			if holders != 1 {
+				t.Fatalf("%s: tag %s on %d images", m, tag, holders)
+			}
+		}
+	}
 }

@@ -99,8 +99,12 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 	di := registry.DescribeImagesInput{Repository: in.RepositoryName, IDs: refsOf(in.ImageIDs), MaxResults: in.MaxResults, NextToken: in.NextToken}
 	if in.Filter != nil {
 		di.TagStatus = berth.TagStatus(in.Filter.TagStatus)
-		if err := imageStatusActive(in.Filter.ImageStatus); err != nil {
+		active, err := imageStatusActive(in.Filter.ImageStatus)
+		if err != nil {
 			return nil, err
+		}
+		if !active {
+			return map[string]any{"imageDetails": []imageDetail{}}, nil
 		}
 	}
 	images, next, err := s.reg.DescribeImages(ctx, di)
@@ -130,14 +134,16 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 	return resp, nil
 }
 
-// imageStatusActive accepts the image status filters berth can answer:
-// every image is ACTIVE (there is no archive tier).
-func imageStatusActive(status string) error {
+// imageStatusActive validates an imageStatus filter and reports whether it
+// selects ACTIVE images: berth has no archive tier, so every image is.
+func imageStatusActive(status string) (bool, error) {
 	switch status {
-	case "", "ACTIVE", "ANY", "ARCHIVED", "ACTIVATING":
-		return nil
+	case "", "ACTIVE", "ANY":
+		return true, nil
+	case "ARCHIVED", "ACTIVATING":
+		return false, nil
 	}
-	return berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'filter.imageStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]', got '%s'", status)
+	return false, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'filter.imageStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]', got '%s'", status)
 }
 
 func (s *Server) listImages(ctx context.Context, c *call) (any, error) {
@@ -156,8 +162,12 @@ func (s *Server) listImages(ctx context.Context, c *call) (any, error) {
 	var status berth.TagStatus
 	if in.Filter != nil {
 		status = berth.TagStatus(in.Filter.TagStatus)
-		if err := imageStatusActive(in.Filter.ImageStatus); err != nil {
+		active, err := imageStatusActive(in.Filter.ImageStatus)
+		if err != nil {
 			return nil, err
+		}
+		if !active {
+			return map[string]any{"imageIds": []imageIdentifier{}}, nil
 		}
 	}
 	refs, next, err := s.reg.ListImages(ctx, in.RepositoryName, status, in.MaxResults, in.NextToken)
