@@ -125,3 +125,30 @@ type Page struct {
 	After string
 	Limit int
 }
+
+// CreationTemplate is a repository creation template: the settings a
+// repository gets when berth creates it, for instance on push.
+type CreationTemplate struct {
+	// Prefix is a repository namespace ("team" covers team/...), or ROOT
+	// for every repository no other template covers.
+	Prefix                  string
+	Description             string
+	AppliedFor              []string
+	TagMutability           TagMutability
+	TagMutabilityExclusions []string
+	EncryptionType          string
+	KMSKey                  string
+	ResourceTags            []ResourceTag
+	RepositoryPolicy        string
+	LifecyclePolicy         string
+	CustomRoleArn           string
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+// RootPrefix is the prefix of the template that applies to every repository.
+const RootPrefix = "ROOT"
+
+// AppliedForCreateOnPush marks a template used when a push names a
+// repository that does not exist.
+const AppliedForCreateOnPush = "CREATE_ON_PUSH"

@@ -18,8 +18,11 @@ type BlobStore interface {
 	// discarding anything stored past offset, and returns the bytes written.
 	// They are durable when it returns. It may update u.BackendState.
 	WriteUpload(ctx context.Context, u *Upload, offset int64, r io.Reader) (int64, error)
+	// OpenUpload reads u's staging object from its start; ENotFound.
+	OpenUpload(ctx context.Context, u *Upload) (io.ReadCloser, error)
 	// CommitUpload makes the first size bytes of u's staging object the blob
-	// digest, durably, and removes the staging object.
+	// digest, durably, and removes the staging object. A zero-byte upload
+	// may have no staging object.
 	CommitUpload(ctx context.Context, u *Upload, digest string, size int64) error
 	// DeleteUpload discards u's staging object; a missing one is not an error.
 	DeleteUpload(ctx context.Context, u *Upload) error

@@ -32,6 +32,8 @@ const (
 	ELayerPartTooSmall        Code = "layer_part_too_small"
 	ELayerAlreadyExists       Code = "layer_already_exists"
 	EEmptyUpload              Code = "empty_upload"
+	ETemplateNotFound         Code = "template_not_found"
+	ETemplateAlreadyExists    Code = "template_already_exists"
 	EUnauthenticated          Code = "unauthenticated"
 	ETokenExpired             Code = "token_expired"
 	EAccessDenied             Code = "access_denied"

@@ -31,6 +31,7 @@ type MetaTx interface {
 	TagTx
 	BlobTx
 	UploadTx
+	TemplateTx
 }
 
 // RepositoryTx reads and writes repositories.
@@ -65,6 +66,8 @@ type ManifestTx interface {
 	ListImageRefs(ctx context.Context, repo string, status TagStatus, p Page) ([]ImageRef, string, error)
 	// ManifestParents returns the digests of manifests that list digest as a child.
 	ManifestParents(ctx context.Context, repo, digest string) ([]string, error)
+	// ListReferrers returns the manifests whose subject is digest.
+	ListReferrers(ctx context.Context, repo, digest string) ([]Manifest, error)
 	// TouchPulled records that the manifest was pulled at t.
 	TouchPulled(ctx context.Context, repo, digest string, t time.Time) error
 }
@@ -79,6 +82,8 @@ type TagTx interface {
 	DeleteTag(ctx context.Context, repo, tag string) error
 	// TagsOf returns the tags pointing at digest, sorted.
 	TagsOf(ctx context.Context, repo, digest string) ([]string, error)
+	// ListTags returns up to p.Limit tag names after p.After, sorted.
+	ListTags(ctx context.Context, repo string, p Page) ([]string, string, error)
 }
 
 // BlobTx records which blobs each repository holds.
@@ -87,6 +92,8 @@ type BlobTx interface {
 	PutBlob(ctx context.Context, repo string, b Blob, t time.Time) error
 	// GetBlob returns a blob of repo; ENotFound if the repository lacks it.
 	GetBlob(ctx context.Context, repo, digest string) (*Blob, error)
+	// DeleteBlob forgets that repo holds a blob; ENotFound.
+	DeleteBlob(ctx context.Context, repo, digest string) error
 	// BlobReferenced reports whether any manifest of repo references digest.
 	BlobReferenced(ctx context.Context, repo, digest string) (bool, error)
 }
@@ -102,4 +109,18 @@ type UploadTx interface {
 	UpdateUpload(ctx context.Context, u *Upload, prevSize int64) error
 	// DeleteUpload removes an upload; ENotFound.
 	DeleteUpload(ctx context.Context, id string) error
+}
+
+// TemplateTx reads and writes repository creation templates.
+type TemplateTx interface {
+	// CreateTemplate inserts t; EConflict if its prefix is taken.
+	CreateTemplate(ctx context.Context, t *CreationTemplate) error
+	// UpdateTemplate replaces the template of t.Prefix; ENotFound.
+	UpdateTemplate(ctx context.Context, t *CreationTemplate) error
+	// GetTemplate returns the template of a prefix; ENotFound.
+	GetTemplate(ctx context.Context, prefix string) (*CreationTemplate, error)
+	// ListTemplates returns templates by prefix after p.After.
+	ListTemplates(ctx context.Context, p Page) ([]CreationTemplate, string, error)
+	// DeleteTemplate removes a template; ENotFound.
+	DeleteTemplate(ctx context.Context, prefix string) error
 }

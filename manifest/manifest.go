@@ -305,3 +305,14 @@ func Digest(b []byte, want string) (string, error) {
 	}
 	return alg.FromBytes(b).String(), nil
 }
+
+// Annotations returns the top-level annotations of manifest bytes, or nil.
+func Annotations(b []byte) map[string]string {
+	var w struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if json.Unmarshal(b, &w) != nil {
+		return nil
+	}
+	return w.Annotations
+}

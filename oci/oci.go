@@ -1,13 +1,16 @@
-// Package oci is the registry endpoint, /v2/, as docker, podman, skopeo and
-// crane reach it. It authenticates as ECR's registry endpoint does: HTTP
-// Basic with user AWS and a GetAuthorizationToken password, or an access
-// key id and its secret.
+// Package oci is the registry endpoint, /v2/, as docker, podman, skopeo,
+// crane and oras reach it: the OCI distribution-spec v1.1 API over the same
+// core as the ECR API. It authenticates as ECR's registry endpoint does:
+// HTTP Basic with user AWS and a GetAuthorizationToken password, or an
+// access key id and its secret.
 package oci
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
@@ -33,6 +36,53 @@ type errorBody struct {
 type errorItem struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Detail  any    `json:"detail,omitempty"`
+}
+
+// apiError is an error already in the distribution-spec's terms.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(status int, code, msg string) error { return &apiError{status, code, msg} }
+
+// codes maps domain codes to distribution-spec errors. Where ECR's
+// registry endpoint has a documented mapping, it is the one used.
+var codes = map[berth.Code]apiError{
+	berth.EInvalidParameter:         {http.StatusBadRequest, "MANIFEST_INVALID", ""},
+	berth.ERepositoryNotFound:       {http.StatusNotFound, "NAME_UNKNOWN", ""},
+	berth.EImageNotFound:            {http.StatusNotFound, "MANIFEST_UNKNOWN", ""},
+	berth.EImageTagAlreadyExists:    {http.StatusBadRequest, "TAG_INVALID", ""},
+	berth.EImageDigestMismatch:      {http.StatusBadRequest, "DIGEST_INVALID", ""},
+	berth.ELayersNotFound:           {http.StatusBadRequest, "MANIFEST_BLOB_UNKNOWN", ""},
+	berth.EReferencedImagesNotFound: {http.StatusBadRequest, "MANIFEST_BLOB_UNKNOWN", ""},
+	berth.EUploadNotFound:           {http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", ""},
+	berth.EInvalidLayerPart:         {http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID", ""},
+	berth.EInvalidLayer:             {http.StatusBadRequest, "DIGEST_INVALID", ""},
+	berth.ELimitExceeded:            {http.StatusForbidden, "DENIED", ""},
+	berth.ETooManyTags:              {http.StatusForbidden, "DENIED", ""},
+	berth.EInvalidTagParameter:      {http.StatusBadRequest, "TAG_INVALID", ""},
+	berth.EAccessDenied:             {http.StatusForbidden, "DENIED", ""},
+	berth.EConflict:                 {http.StatusMethodNotAllowed, "DENIED", ""},
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		code := berth.ErrorCode(err)
+		if m, ok := codes[code]; ok {
+			ae = &apiError{m.Status, m.Code, berth.ErrorMessage(err)}
+		} else {
+			id := w.Header().Get("X-Amzn-Requestid")
+			s.log.Error("registry request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+			ae = &apiError{http.StatusInternalServerError, "UNKNOWN", "An internal error occurred (request id " + id + "); the server log has the details."}
+		}
+	}
+	writeError(w, r, ae.Status, ae.Code, ae.Message)
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
@@ -75,20 +125,112 @@ func scheme(r *http.Request) string {
 	return "http"
 }
 
+// route is a parsed /v2/ path.
+type route struct {
+	kind string // base, catalog, tags, manifest, blob, uploads, upload, referrers
+	name string
+	ref  string // tag, digest or upload id
+}
+
+// parseRoute splits a /v2/ path. Repository names contain slashes, so the
+// path is read from its end.
+func parseRoute(path string) (route, bool) {
+	rest, ok := strings.CutPrefix(path, "/v2/")
+	if !ok {
+		return route{kind: "base"}, path == "/v2"
+	}
+	switch {
+	case rest == "":
+		return route{kind: "base"}, true
+	case rest == "_catalog":
+		return route{kind: "catalog"}, true
+	}
+	if name, ok := strings.CutSuffix(rest, "/tags/list"); ok {
+		return route{kind: "tags", name: name}, true
+	}
+	if name, ok := strings.CutSuffix(rest, "/blobs/uploads/"); ok {
+		return route{kind: "uploads", name: name}, true
+	}
+	if name, ok := strings.CutSuffix(rest, "/blobs/uploads"); ok {
+		return route{kind: "uploads", name: name}, true
+	}
+	i := strings.LastIndex(rest, "/")
+	if i < 0 {
+		return route{}, false
+	}
+	ref, head := rest[i+1:], rest[:i]
+	j := strings.LastIndex(head, "/")
+	if j < 0 {
+		return route{}, false
+	}
+	name, kind := head[:j], head[j+1:]
+	switch kind {
+	case "manifests":
+		return route{kind: "manifest", name: name, ref: ref}, true
+	case "blobs":
+		return route{kind: "blob", name: name, ref: ref}, true
+	case "referrers":
+		return route{kind: "referrers", name: name, ref: ref}, true
+	case "uploads":
+		if n, ok := strings.CutSuffix(name, "/blobs"); ok {
+			return route{kind: "upload", name: n, ref: ref}, true
+		}
+	}
+	return route{}, false
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	if _, ok := s.authenticate(w, r); !ok {
 		return
 	}
-	if r.URL.Path == "/v2/" || r.URL.Path == "/v2" {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeError(w, r, http.StatusMethodNotAllowed, "UNSUPPORTED", "only GET and HEAD are allowed on /v2/")
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte("{}"))
+	rt, ok := parseRoute(r.URL.Path)
+	if !ok {
+		writeError(w, r, http.StatusNotFound, "NOT_FOUND", "no such endpoint: "+r.URL.Path)
 		return
 	}
-	writeError(w, r, http.StatusNotFound, "UNSUPPORTED", "this berth does not serve "+r.URL.Path+" yet: push and pull through the ECR API")
+	if rt.kind != "base" && rt.kind != "catalog" {
+		if err := registry.ValidRepositoryName(rt.name); err != nil {
+			writeError(w, r, http.StatusBadRequest, "NAME_INVALID", berth.ErrorMessage(err))
+			return
+		}
+	}
+	var err error
+	switch rt.kind + " " + r.Method {
+	case "base GET", "base HEAD":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+	case "catalog GET":
+		err = s.catalog(w, r)
+	case "tags GET":
+		err = s.tags(w, r, rt)
+	case "manifest GET", "manifest HEAD":
+		err = s.getManifest(w, r, rt)
+	case "manifest PUT":
+		err = s.putManifest(w, r, rt)
+	case "manifest DELETE":
+		err = s.deleteManifest(w, r, rt)
+	case "blob GET", "blob HEAD":
+		err = s.getBlob(w, r, rt)
+	case "blob DELETE":
+		err = s.deleteBlob(w, r, rt)
+	case "uploads POST":
+		err = s.startUpload(w, r, rt)
+	case "upload GET":
+		err = s.uploadStatus(w, r, rt)
+	case "upload PATCH":
+		err = s.patchUpload(w, r, rt)
+	case "upload PUT":
+		err = s.putUpload(w, r, rt)
+	case "upload DELETE":
+		err = s.cancelUpload(w, r, rt)
+	case "referrers GET":
+		err = s.referrers(w, r, rt)
+	default:
+		err = errorf(http.StatusMethodNotAllowed, "UNSUPPORTED", r.Method+" is not allowed on "+r.URL.Path)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+	}
 }

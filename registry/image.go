@@ -22,6 +22,9 @@ type PutImageInput struct {
 	MediaType string
 	Tag       string // optional
 	Digest    string // optional; must match the computed digest
+	// Idempotent makes a repeated push of the same manifest (and tag) a
+	// success instead of ImageAlreadyExists, as registry clients expect.
+	Idempotent bool
 }
 
 // PutImage creates or updates an image: it stores the manifest if new and
@@ -43,6 +46,9 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 	}
 	parsed, err := manifest.Parse(in.Manifest, in.MediaType)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.ensureRepository(ctx, in.Repository); err != nil {
 		return nil, err
 	}
 	digest, err := manifest.Digest(in.Manifest, in.Digest)
@@ -84,10 +90,13 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 			return err
 		}
 		if in.Tag == "" {
-			if existing != nil {
-				return r.imageExists(digest, "", in.Repository)
+			switch {
+			case existing == nil:
+				return tx.PutManifest(ctx, m)
+			case in.Idempotent:
+				return nil
 			}
-			return tx.PutManifest(ctx, m)
+			return r.imageExists(digest, "", in.Repository)
 		}
 		current, err := tx.GetTag(ctx, in.Repository, in.Tag)
 		if err != nil && !berth.IsCode(err, berth.ENotFound) {
@@ -97,6 +106,9 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 			return berth.Errorf(berth.EImageTagAlreadyExists, "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", in.Tag, in.Repository)
 		}
 		if current == digest {
+			if in.Idempotent {
+				return nil
+			}
 			return r.imageExists(digest, in.Tag, in.Repository)
 		}
 		if existing == nil {

@@ -78,6 +78,8 @@ const (
 	tokenRepositories = "r"
 	tokenImages       = "i"
 	tokenImageRefs    = "l"
+	tokenTemplates    = "t"
+	tokenTags         = "g"
 )
 
 // encodeToken turns a store position into an opaque nextToken.

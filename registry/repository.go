@@ -30,21 +30,11 @@ func (r *Registry) CreateRepository(ctx context.Context, in CreateRepositoryInpu
 	if err := validMutability(in.TagMutability, in.TagMutabilityExclusions); err != nil {
 		return nil, err
 	}
-	switch in.EncryptionType {
-	case "":
-		in.EncryptionType = "AES256"
-		fallthrough
-	case "AES256":
-		if in.KMSKey != "" {
-			return nil, invalidParam("encryptionConfiguration.kmsKey", "a KMS key can only be given with encryptionType KMS or KMS_DSSE")
-		}
-	case "KMS", "KMS_DSSE":
-		if len(in.KMSKey) > 2048 {
-			return nil, invalidParam("encryptionConfiguration.kmsKey", "Member must have length less than or equal to 2048")
-		}
-	default:
-		return nil, invalidParam("encryptionConfiguration.encryptionType", "Member must satisfy enum value set: [AES256, KMS, KMS_DSSE]', got '%s", in.EncryptionType)
+	enc, err := validEncryption(in.EncryptionType, in.KMSKey)
+	if err != nil {
+		return nil, err
 	}
+	in.EncryptionType = enc
 	if err := validResourceTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -62,7 +52,7 @@ func (r *Registry) CreateRepository(ctx context.Context, in CreateRepositoryInpu
 		KMSKey:                  in.KMSKey,
 		Tags:                    tags,
 	}
-	err := r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo) })
+	err = r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo) })
 	if berth.IsCode(err, berth.EConflict) {
 		return nil, berth.Errorf(berth.ERepositoryAlreadyExists, "The repository with name '%s' already exists in the registry with id '%s'", in.Name, r.id)
 	}
@@ -229,4 +219,22 @@ func (r *Registry) updateRepo(ctx context.Context, name string, change func(*ber
 		return tx.UpdateRepository(ctx, repo)
 	})
 	return repo, err
+}
+
+// validEncryption checks an encryption configuration and returns the
+// encryption type with its default applied.
+func validEncryption(typ, kmsKey string) (string, error) {
+	switch typ {
+	case "", "AES256":
+		if kmsKey != "" {
+			return "", invalidParam("encryptionConfiguration.kmsKey", "a KMS key can only be given with encryptionType KMS or KMS_DSSE")
+		}
+		return "AES256", nil
+	case "KMS", "KMS_DSSE":
+		if len(kmsKey) > 2048 {
+			return "", invalidParam("encryptionConfiguration.kmsKey", "Member must have length less than or equal to 2048")
+		}
+		return typ, nil
+	}
+	return "", invalidParam("encryptionConfiguration.encryptionType", "Member must satisfy enum value set: [AES256, KMS, KMS_DSSE]', got '%s", typ)
 }

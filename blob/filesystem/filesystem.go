@@ -122,6 +122,19 @@ func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, 
 type onlyWriter struct{ io.Writer }
 type onlyReader struct{ io.Reader }
 
+// OpenUpload implements berth.BlobStore.
+func (s *Store) OpenUpload(ctx context.Context, u *berth.Upload) (io.ReadCloser, error) {
+	p, err := s.uploadPath(u.ID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, notFound(err, "upload "+u.ID)
+	}
+	return f, nil
+}
+
 // CommitUpload implements berth.BlobStore.
 func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) error {
 	src, err := s.uploadPath(u.ID)
@@ -135,7 +148,11 @@ func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string
 	if fi, err := os.Stat(dst); err == nil && fi.Size() == size {
 		return s.DeleteUpload(ctx, u) // content-addressed: already there
 	}
-	f, err := os.OpenFile(src, os.O_WRONLY, 0)
+	flags := os.O_WRONLY
+	if size == 0 {
+		flags |= os.O_CREATE // an empty blob was never written to
+	}
+	f, err := os.OpenFile(src, flags, 0o640)
 	if err != nil {
 		return notFound(err, "upload "+u.ID)
 	}

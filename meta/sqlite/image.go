@@ -312,3 +312,59 @@ func (t *Tx) BlobReferenced(ctx context.Context, repo, digest string) (bool, err
 	}
 	return err == nil, err
 }
+
+// ListTags implements berth.TagTx.
+func (t *Tx) ListTags(ctx context.Context, repo string, p berth.Page) ([]string, string, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := t.strings(ctx, `SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?`, id, p.After, p.Limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > p.Limit {
+		out = out[:p.Limit]
+		next = out[len(out)-1]
+	}
+	return out, next, nil
+}
+
+// ListReferrers implements berth.ManifestTx.
+func (t *Tx) ListReferrers(ctx context.Context, repo, digest string) ([]berth.Manifest, error) {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.subject = ? ORDER BY m.digest`, id, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []berth.Manifest
+	for rows.Next() {
+		m, err := scanManifest(rows, repo)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	return out, rows.Err()
+}
+
+// DeleteBlob implements berth.BlobTx.
+func (t *Tx) DeleteBlob(ctx context.Context, repo, digest string) error {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return berth.Errorf(berth.ENotFound, "blob %s not found", digest)
+	}
+	return nil
+}

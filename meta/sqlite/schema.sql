@@ -61,3 +61,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 	small_part     INTEGER NOT NULL DEFAULT 0,
 	backend_state  TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS creation_templates (
+	prefix TEXT PRIMARY KEY,
+	body   TEXT NOT NULL -- the template as JSON
+);

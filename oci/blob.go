@@ -1,0 +1,195 @@
+package oci
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/registry"
+)
+
+func blobError(err error) error {
+	switch berth.ErrorCode(err) {
+	case berth.ELayersNotFound:
+		return errorf(http.StatusNotFound, "BLOB_UNKNOWN", berth.ErrorMessage(err))
+	case berth.EInvalidParameter:
+		return errorf(http.StatusBadRequest, "DIGEST_INVALID", berth.ErrorMessage(err))
+	}
+	return err
+}
+
+// getBlob serves a blob with http.ServeContent: ranges, HEAD without
+// reading it, and sendfile from the filesystem store.
+func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	b, f, err := s.reg.OpenBlob(r.Context(), rt.name, rt.ref)
+	if err != nil {
+		return blobError(err)
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Docker-Content-Digest", b.Digest)
+	h.Set("ETag", `"`+b.Digest+`"`)
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return nil
+}
+
+func (s *Server) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := s.reg.DeleteBlob(r.Context(), rt.name, rt.ref); err != nil {
+		return blobError(err)
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func uploadLocation(name, id string) string { return "/v2/" + name + "/blobs/uploads/" + id }
+
+// uploadHeaders describes an upload in progress.
+func uploadHeaders(w http.ResponseWriter, name string, u *berth.Upload) {
+	h := w.Header()
+	h.Set("Location", uploadLocation(name, u.ID))
+	h.Set("Docker-Upload-UUID", u.ID)
+	h.Set("Range", fmt.Sprintf("0-%d", max(u.Size-1, 0)))
+	h.Set("Content-Length", "0")
+}
+
+func blobCreated(w http.ResponseWriter, name, digest string) {
+	h := w.Header()
+	h.Set("Location", "/v2/"+name+"/blobs/"+digest)
+	h.Set("Docker-Content-Digest", digest)
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusCreated)
+}
+
+// startUpload is POST .../blobs/uploads/: a mount, a monolithic upload
+// with ?digest=, or the start of an upload session.
+func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, rt route) error {
+	q := r.URL.Query()
+	if d := q.Get("mount"); d != "" {
+		b, err := s.reg.MountBlob(r.Context(), rt.name, q.Get("from"), d)
+		if err != nil {
+			return err
+		}
+		if b != nil {
+			blobCreated(w, rt.name, b.Digest)
+			return nil
+		}
+	}
+	u, err := s.reg.InitiateLayerUpload(r.Context(), rt.name)
+	if err != nil {
+		return err
+	}
+	if d := q.Get("digest"); d != "" {
+		return s.finish(w, r, rt.name, u, d)
+	}
+	uploadHeaders(w, rt.name, u)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func (s *Server) uploadStatus(w http.ResponseWriter, r *http.Request, rt route) error {
+	u, err := s.reg.GetUpload(r.Context(), rt.name, rt.ref)
+	if err != nil {
+		return err
+	}
+	uploadHeaders(w, rt.name, u)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// contentRange parses a chunk's Content-Range ("<start>-<end>", inclusive).
+func contentRange(r *http.Request) (start, length int64, ok bool, err error) {
+	v := strings.TrimPrefix(strings.TrimSpace(r.Header.Get("Content-Range")), "bytes=")
+	if v == "" {
+		return 0, -1, false, nil
+	}
+	a, b, found := strings.Cut(v, "-")
+	start, err1 := strconv.ParseInt(a, 10, 64)
+	end, err2 := strconv.ParseInt(b, 10, 64)
+	if !found || err1 != nil || err2 != nil || start < 0 || end < start {
+		return 0, 0, false, errorf(http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID", "Content-Range must be <start>-<end> with end >= start, got "+v)
+	}
+	return start, end - start + 1, true, nil
+}
+
+// appendChunk writes the request body to the upload, at Content-Range's
+// start if the client gave one.
+func (s *Server) appendChunk(w http.ResponseWriter, r *http.Request, name string, u *berth.Upload) (*berth.Upload, error) {
+	start, length, ranged, err := contentRange(r)
+	if err != nil {
+		return nil, err
+	}
+	if !ranged {
+		start, length = u.Size, -1
+		if r.ContentLength >= 0 {
+			length = r.ContentLength
+		}
+	}
+	next, err := s.reg.AppendUpload(r.Context(), registry.AppendInput{Repository: name, UploadID: u.ID, Offset: start, Length: length, Body: r.Body})
+	if berth.IsCode(err, berth.EInvalidLayerPart) {
+		// Out of order: say where the upload stands, with 416.
+		if cur, cerr := s.reg.GetUpload(r.Context(), name, u.ID); cerr == nil {
+			uploadHeaders(w, name, cur)
+			w.Header().Del("Content-Length")
+		}
+	}
+	return next, err
+}
+
+func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, rt route) error {
+	u, err := s.reg.GetUpload(r.Context(), rt.name, rt.ref)
+	if err != nil {
+		return err
+	}
+	if u, err = s.appendChunk(w, r, rt.name, u); err != nil {
+		return err
+	}
+	uploadHeaders(w, rt.name, u)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// putUpload completes an upload, with an optional last chunk.
+func (s *Server) putUpload(w http.ResponseWriter, r *http.Request, rt route) error {
+	u, err := s.reg.GetUpload(r.Context(), rt.name, rt.ref)
+	if err != nil {
+		return err
+	}
+	d := r.URL.Query().Get("digest")
+	if d == "" {
+		return errorf(http.StatusBadRequest, "DIGEST_INVALID", "the digest query parameter is required to complete an upload")
+	}
+	return s.finish(w, r, rt.name, u, d)
+}
+
+// finish appends the request body, if any, then completes the upload.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, name string, u *berth.Upload, digest string) error {
+	if err := registry.ValidDigest("digest", digest); err != nil {
+		return errorf(http.StatusBadRequest, "DIGEST_INVALID", berth.ErrorMessage(err))
+	}
+	if r.ContentLength != 0 {
+		var err error
+		if u, err = s.appendChunk(w, r, name, u); err != nil {
+			return err
+		}
+	}
+	d, err := s.reg.CompleteLayerUpload(r.Context(), registry.CompleteLayerUploadInput{
+		Repository: name, UploadID: u.ID, Digests: []string{digest}, AllowEmpty: true, AllowExisting: true,
+	})
+	if err != nil {
+		return blobError(err)
+	}
+	blobCreated(w, name, d)
+	return nil
+}
+
+func (s *Server) cancelUpload(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := s.reg.CancelUpload(r.Context(), rt.name, rt.ref); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,300 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+
+	"github.com/berth-registry/berth"
+	"github.com/google/uuid"
+	"github.com/opencontainers/go-digest"
+)
+
+// Blob uploads, shared by the ECR layer calls and OCI blob uploads. The
+// bytes go to the BlobStore's staging object while a sha256 is computed in
+// the same pass; the hash state is saved with the upload after every write,
+// so an upload survives restarts and can move between replicas.
+
+// InitiateLayerUpload starts an upload and returns it. A repository
+// creation template may create the repository first (create on push).
+func (r *Registry) InitiateLayerUpload(ctx context.Context, repo string) (*berth.Upload, error) {
+	if err := ValidRepositoryName(repo); err != nil {
+		return nil, err
+	}
+	if err := r.ensureRepository(ctx, repo); err != nil {
+		return nil, err
+	}
+	state, err := sha256.New().(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	u := &berth.Upload{ID: uuid.NewString(), Repository: repo, CreatedAt: r.nowUTC(), HashState: state}
+	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		if _, err := r.getRepo(ctx, tx, repo); err != nil {
+			return err
+		}
+		return tx.CreateUpload(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (r *Registry) uploadNotFound(id, repo string) error {
+	return berth.Errorf(berth.EUploadNotFound, "The upload with id '%s' could not be found in the repository with name '%s' in the registry with id '%s'; it was completed, cancelled or never started. Start a new one", id, repo, r.id)
+}
+
+func (r *Registry) getUpload(ctx context.Context, tx berth.MetaTx, repo, id string) (*berth.Upload, error) {
+	if _, err := r.getRepo(ctx, tx, repo); err != nil {
+		return nil, err
+	}
+	if !uploadIDRE.MatchString(id) {
+		return nil, r.uploadNotFound(id, repo)
+	}
+	u, err := tx.GetUpload(ctx, repo, id)
+	if berth.IsCode(err, berth.ENotFound) {
+		return nil, r.uploadNotFound(id, repo)
+	}
+	return u, err
+}
+
+// GetUpload returns an upload in progress.
+func (r *Registry) GetUpload(ctx context.Context, repo, id string) (*berth.Upload, error) {
+	if err := ValidRepositoryName(repo); err != nil {
+		return nil, err
+	}
+	var u *berth.Upload
+	err := r.meta.View(ctx, func(tx berth.MetaTx) (err error) {
+		u, err = r.getUpload(ctx, tx, repo, id)
+		return err
+	})
+	return u, err
+}
+
+// CancelUpload abandons an upload and discards its bytes.
+func (r *Registry) CancelUpload(ctx context.Context, repo, id string) error {
+	u, err := r.GetUpload(ctx, repo, id)
+	if err != nil {
+		return err
+	}
+	defer r.lockUpload(id)()
+	err = r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.DeleteUpload(ctx, id) })
+	if berth.IsCode(err, berth.ENotFound) {
+		return r.uploadNotFound(id, repo)
+	}
+	if err != nil {
+		return err
+	}
+	return r.blobs.DeleteUpload(ctx, u)
+}
+
+// AppendInput is one write to an upload.
+type AppendInput struct {
+	Repository, UploadID string
+	// Offset is where the bytes start; it must equal the bytes received.
+	Offset int64
+	// Length is the exact number of bytes Body holds, or -1 to read Body to
+	// its end.
+	Length int64
+	Body   io.Reader
+	// ECRPart applies ECR's UploadLayerPart limits: at most MaxPartSize
+	// bytes, at most MaxParts parts.
+	ECRPart bool
+}
+
+// AppendUpload writes the next bytes of an upload, streaming: memory use
+// does not depend on their length.
+func (r *Registry) AppendUpload(ctx context.Context, in AppendInput) (*berth.Upload, error) {
+	if err := ValidRepositoryName(in.Repository); err != nil {
+		return nil, err
+	}
+	defer r.lockUpload(in.UploadID)()
+	u, err := r.GetUpload(ctx, in.Repository, in.UploadID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Offset != u.Size:
+		return nil, r.invalidPart(u, fmt.Sprintf("The part starts at byte %d, but %d bytes have been received; send the part that starts at byte %d", in.Offset, u.Size, u.Size))
+	case in.ECRPart && in.Length > MaxPartSize:
+		return nil, r.invalidPart(u, fmt.Sprintf("The part is %d bytes; parts may be at most %d bytes", in.Length, MaxPartSize))
+	case in.ECRPart && u.Parts >= MaxParts:
+		return nil, berth.Errorf(berth.ELimitExceeded, "The upload already has %d parts, the most a layer may have", MaxParts)
+	}
+	h, err := restoreHash(u.HashState)
+	if err != nil {
+		return nil, err
+	}
+	body := in.Body
+	if in.Length >= 0 {
+		body = io.LimitReader(body, in.Length+1) // one more, to detect excess
+	}
+	n, err := r.blobs.WriteUpload(ctx, u, u.Size, io.TeeReader(body, h))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, berth.Errorf(berth.EInvalidLayerPart, "The request ended before the part was received; resend it from byte %d", u.Size)
+		}
+		return nil, wrapf(err, "writing to upload %s", u.ID)
+	}
+	if in.Length >= 0 && n != in.Length {
+		return nil, r.invalidPart(u, fmt.Sprintf("The range given covers %d bytes, but the part has %d", in.Length, n))
+	}
+	if n == 0 {
+		return u, nil
+	}
+	prev := u.Size
+	next := *u
+	next.Size += n
+	next.Parts++
+	if u.Parts > 0 && u.LastPartSize < MinPartSize {
+		next.SmallPart = true
+	}
+	next.LastPartSize = n
+	if next.HashState, err = h.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
+		return nil, err
+	}
+	err = r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.UpdateUpload(ctx, &next, prev) })
+	switch {
+	case berth.IsCode(err, berth.ENotFound):
+		return nil, r.uploadNotFound(u.ID, in.Repository)
+	case berth.IsCode(err, berth.EConflict):
+		return nil, r.invalidPart(u, "Another part of this upload was received at the same time; check the upload's progress and resend")
+	case err != nil:
+		return nil, err
+	}
+	return &next, nil
+}
+
+func (r *Registry) invalidPart(u *berth.Upload, msg string) error {
+	return &berth.Error{Code: berth.EInvalidLayerPart, Message: msg, LastValidByte: u.Size - 1}
+}
+
+func restoreHash(state []byte) (hash.Hash, error) {
+	h := sha256.New()
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		return nil, fmt.Errorf("restoring upload hash state: %w", err)
+	}
+	return h, nil
+}
+
+// CompleteLayerUploadInput is one completion of an upload.
+type CompleteLayerUploadInput struct {
+	Repository string
+	UploadID   string
+	Digests    []string
+	// RequireMinPartSize applies ECR's rule that every part but the last is
+	// at least MinPartSize.
+	RequireMinPartSize bool
+	// OCI semantics: a zero-byte blob is valid, and completing a blob the
+	// repository already has succeeds.
+	AllowEmpty, AllowExisting bool
+}
+
+// CompleteLayerUpload verifies the digest of an upload and makes it a blob
+// of the repository: the bytes are durable before the metadata commits.
+func (r *Registry) CompleteLayerUpload(ctx context.Context, in CompleteLayerUploadInput) (string, error) {
+	if err := ValidRepositoryName(in.Repository); err != nil {
+		return "", err
+	}
+	if len(in.Digests) < 1 || len(in.Digests) > 100 {
+		return "", invalidParam("layerDigests", "Member must have length between 1 and 100', got %d", len(in.Digests))
+	}
+	want := in.Digests[0]
+	if err := ValidDigest("layerDigests", want); err != nil {
+		return "", err
+	}
+	defer r.lockUpload(in.UploadID)()
+	u, err := r.GetUpload(ctx, in.Repository, in.UploadID)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case u.Size == 0 && !in.AllowEmpty:
+		return "", berth.Errorf(berth.EEmptyUpload, "The upload with id '%s' does not contain any layer parts; upload them with UploadLayerPart first", u.ID)
+	case in.RequireMinPartSize && u.SmallPart:
+		return "", berth.Errorf(berth.ELayerPartTooSmall, "Layer parts must be at least %d bytes (5 MiB) in size, except the last; upload the layer again in larger parts", MinPartSize)
+	}
+	computed, err := r.uploadDigest(ctx, u, want)
+	if err != nil {
+		return "", err
+	}
+	if !strings.EqualFold(want, computed) {
+		return "", berth.Errorf(berth.EInvalidLayer, "The layer digest '%s' does not match the digest '%s' calculated for the %d bytes received", want, computed, u.Size)
+	}
+	exists := false
+	err = r.meta.View(ctx, func(tx berth.MetaTx) error {
+		_, err := tx.GetBlob(ctx, in.Repository, computed)
+		exists = err == nil
+		if berth.IsCode(err, berth.ENotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if !exists {
+		if err := r.blobs.CommitUpload(ctx, u, computed, u.Size); err != nil {
+			return "", wrapf(err, "committing upload %s", u.ID)
+		}
+	}
+	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		if err := tx.DeleteUpload(ctx, u.ID); err != nil {
+			return err
+		}
+		if exists {
+			return nil
+		}
+		return tx.PutBlob(ctx, in.Repository, berth.Blob{Digest: computed, Size: u.Size}, r.nowUTC())
+	})
+	if err != nil {
+		if berth.IsCode(err, berth.ENotFound) {
+			return "", r.uploadNotFound(u.ID, in.Repository)
+		}
+		return "", err
+	}
+	if exists {
+		if err := r.blobs.DeleteUpload(ctx, u); err != nil {
+			r.log.Warn("removing staging object of a duplicate upload", "upload", u.ID, "err", err)
+		}
+		if !in.AllowExisting {
+			return "", berth.Errorf(berth.ELayerAlreadyExists, "The layer '%s' already exists in the repository with name '%s' in the registry with id '%s'", computed, in.Repository, r.id)
+		}
+	}
+	return computed, nil
+}
+
+// uploadDigest returns the digest of the bytes received, under the
+// algorithm of want: sha256 from the saved state, any other algorithm by
+// reading the staged bytes once more.
+func (r *Registry) uploadDigest(ctx context.Context, u *berth.Upload, want string) (string, error) {
+	alg := digest.Algorithm(strings.ToLower(strings.SplitN(want, ":", 2)[0]))
+	if alg == digest.SHA256 {
+		h, err := restoreHash(u.HashState)
+		if err != nil {
+			return "", err
+		}
+		return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	}
+	if !alg.Available() {
+		return "", invalidParam("layerDigest", "the digest algorithm %s is not supported; use sha256 or sha512", alg)
+	}
+	h := alg.Hash()
+	if u.Size > 0 {
+		f, err := r.blobs.OpenUpload(ctx, u)
+		if err != nil {
+			return "", wrapf(err, "reading upload %s", u.ID)
+		}
+		defer f.Close()
+		if _, err := io.CopyN(h, f, u.Size); err != nil {
+			return "", wrapf(err, "reading upload %s", u.ID)
+		}
+	}
+	return string(alg) + ":" + hex.EncodeToString(h.Sum(nil)), nil
+}
