@@ -62,6 +62,12 @@ func New(reg *registry.Registry, a *auth.Authenticator, region string, log *slog
 		"ListImages":                    s.listImages,
 		"BatchDeleteImage":              s.batchDeleteImage,
 		"GetAuthorizationToken":         s.getAuthorizationToken,
+		"ListImageReferrers":            s.listImageReferrers,
+
+		"CreateRepositoryCreationTemplate":    s.createRepositoryCreationTemplate,
+		"DescribeRepositoryCreationTemplates": s.describeRepositoryCreationTemplates,
+		"UpdateRepositoryCreationTemplate":    s.updateRepositoryCreationTemplate,
+		"DeleteRepositoryCreationTemplate":    s.deleteRepositoryCreationTemplate,
 	}
 	return s
 }
@@ -112,6 +118,8 @@ var exceptions = map[berth.Code]string{
 	berth.EAccessDenied:             "AccessDeniedException",
 	berth.EUnauthenticated:          "UnrecognizedClientException",
 	berth.ETokenExpired:             "ExpiredTokenException",
+	berth.ETemplateNotFound:         "TemplateNotFoundException",
+	berth.ETemplateAlreadyExists:    "TemplateAlreadyExistsException",
 }
 
 // ServeHTTP implements http.Handler.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route) e
 	in := registry.PutImageInput{Repository: rt.name, Manifest: body, MediaType: mediaType, Idempotent: true}
 	if strings.Contains(rt.ref, ":") {
 		in.Digest = rt.ref
+		in.MoreTags = r.URL.Query()["tag"]
 	} else {
 		in.Tag = rt.ref
 	}
@@ -38,7 +40,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route) e
 		if berth.IsCode(err, berth.EInvalidParameter) && in.Digest != "" && registry.ValidDigest("digest", in.Digest) != nil {
 			return errorf(http.StatusBadRequest, "DIGEST_INVALID", berth.ErrorMessage(err))
 		}
-		if berth.IsCode(err, berth.EInvalidParameter) && in.Tag != "" && registry.ValidTag(in.Tag) != nil {
+		if berth.IsCode(err, berth.EInvalidParameter) && slices.ContainsFunc(append(in.MoreTags, in.Tag), func(t string) bool { return t != "" && registry.ValidTag(t) != nil }) {
 			return errorf(http.StatusBadRequest, "TAG_INVALID", berth.ErrorMessage(err))
 		}
 		return err
@@ -48,6 +50,9 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route) e
 	h.Set("Docker-Content-Digest", img.Digest)
 	if img.Subject != "" {
 		h.Set("OCI-Subject", img.Subject)
+	}
+	if len(in.MoreTags) > 0 {
+		h.Set("OCI-Tag", strings.Join(img.Tags, ","))
 	}
 	w.WriteHeader(http.StatusCreated)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/berth-registry/berth"
@@ -232,4 +233,48 @@ func (r *Registry) Referrers(ctx context.Context, repo, digest, artifactType str
 			Size: int64(len(m.Bytes)), Annotations: manifest.Annotations(m.Bytes)})
 	}
 	return out, nil
+}
+
+// ReferrersInput is one ListImageReferrers call.
+type ReferrersInput struct {
+	Repository, Subject string
+	// ArtifactTypes, if any (at most 5), keeps referrers of these types.
+	ArtifactTypes []string
+	MaxResults    *int // 1 to 50, default 20
+	NextToken     string
+}
+
+// ListImageReferrers is ECR's paginated view of the referrers of a subject.
+func (r *Registry) ListImageReferrers(ctx context.Context, in ReferrersInput) ([]Referrer, string, error) {
+	limit := 20
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > 50 {
+			return nil, "", invalidParam("maxResults", "Member must have value between 1 and 50', got %d", *in.MaxResults)
+		}
+		limit = *in.MaxResults
+	}
+	if len(in.ArtifactTypes) > 5 {
+		return nil, "", invalidParam("filter.artifactTypes", "Member must have length less than or equal to 5")
+	}
+	after, err := decodeToken(tokenReferrers+in.Subject, in.Repository, in.NextToken)
+	if err != nil {
+		return nil, "", err
+	}
+	all, err := r.Referrers(ctx, in.Repository, in.Subject, "")
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Referrer
+	next := ""
+	for _, ref := range all {
+		if ref.Digest <= after || (len(in.ArtifactTypes) > 0 && !slices.Contains(in.ArtifactTypes, ref.ArtifactType)) {
+			continue
+		}
+		if len(out) == limit {
+			next = out[len(out)-1].Digest
+			break
+		}
+		out = append(out, ref)
+	}
+	return out, encodeToken(tokenReferrers+in.Subject, in.Repository, next), nil
 }

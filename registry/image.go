@@ -21,7 +21,10 @@ type PutImageInput struct {
 	// mediaType field, and must agree with it otherwise.
 	MediaType string
 	Tag       string // optional
-	Digest    string // optional; must match the computed digest
+	// MoreTags are further tags to point at the manifest in the same
+	// transaction (the registry endpoint's ?tag= parameters).
+	MoreTags []string
+	Digest   string // optional; must match the computed digest
 	// Idempotent makes a repeated push of the same manifest (and tag) a
 	// success instead of ImageAlreadyExists, as registry clients expect.
 	Idempotent bool
@@ -34,8 +37,8 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 	if err := ValidRepositoryName(in.Repository); err != nil {
 		return nil, err
 	}
-	if in.Tag != "" {
-		if err := ValidTag(in.Tag); err != nil {
+	for _, tag := range in.tags() {
+		if err := ValidTag(tag); err != nil {
 			return nil, err
 		}
 	}
@@ -72,7 +75,6 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 	if parsed.Subject != nil {
 		m.Subject = parsed.Subject.Digest
 	}
-	var tags []string
 	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
 		repo, err := r.getRepo(ctx, tx, in.Repository)
 		if err != nil {
@@ -89,51 +91,65 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 		default:
 			return err
 		}
-		if in.Tag == "" {
-			switch {
-			case existing == nil:
-				return tx.PutManifest(ctx, m)
-			case in.Idempotent:
-				return nil
-			}
-			return r.imageExists(digest, "", in.Repository)
-		}
-		current, err := tx.GetTag(ctx, in.Repository, in.Tag)
-		if err != nil && !berth.IsCode(err, berth.ENotFound) {
-			return err
-		}
-		if current != "" && TagImmutable(repo, in.Tag) {
-			return berth.Errorf(berth.EImageTagAlreadyExists, "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", in.Tag, in.Repository)
-		}
-		if current == digest {
-			if in.Idempotent {
-				return nil
-			}
-			return r.imageExists(digest, in.Tag, in.Repository)
-		}
 		if existing == nil {
 			if err := tx.PutManifest(ctx, m); err != nil {
 				return err
 			}
-		} else {
-			if tags, err = tx.TagsOf(ctx, in.Repository, digest); err != nil {
+		}
+		tags := in.tags()
+		if len(tags) == 0 && existing != nil && !in.Idempotent {
+			return r.imageExists(digest, "", in.Repository)
+		}
+		changed := false
+		for _, tag := range tags {
+			current, err := tx.GetTag(ctx, in.Repository, tag)
+			if err != nil && !berth.IsCode(err, berth.ENotFound) {
 				return err
 			}
-			if len(tags) >= MaxTagsPerImage {
-				return berth.Errorf(berth.ELimitExceeded, "The image %s already has %d tags, the most an image may have; delete a tag first", digest, len(tags))
+			if current != "" && TagImmutable(repo, tag) {
+				return berth.Errorf(berth.EImageTagAlreadyExists, "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, in.Repository)
+			}
+			if current == digest {
+				continue
+			}
+			// A moved tag leaves its old image in place, untagged, as ECR does.
+			if err := tx.PutTag(ctx, in.Repository, tag, digest, now); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if len(tags) > 0 && !changed && !in.Idempotent {
+			return r.imageExists(digest, tags[0], in.Repository)
+		}
+		if changed && existing != nil {
+			n, err := tx.TagsOf(ctx, in.Repository, digest)
+			if err != nil {
+				return err
+			}
+			if len(n) > MaxTagsPerImage {
+				return berth.Errorf(berth.ELimitExceeded, "The image %s would have %d tags; an image may have at most %d, delete a tag first", digest, len(n), MaxTagsPerImage)
 			}
 		}
-		// A moved tag leaves its old image in place, untagged, as ECR does.
-		return tx.PutTag(ctx, in.Repository, in.Tag, digest, now)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	img := &berth.Image{Manifest: *m}
-	if in.Tag != "" {
-		img.Tags = []string{in.Tag}
-	}
+	img := &berth.Image{Manifest: *m, Tags: in.tags()}
 	return img, nil
+}
+
+func (in *PutImageInput) tags() []string {
+	var out []string
+	if in.Tag != "" {
+		out = append(out, in.Tag)
+	}
+	for _, t := range in.MoreTags {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (r *Registry) imageExists(digest, tag, repo string) error {

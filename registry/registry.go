@@ -79,7 +79,7 @@ const (
 	tokenImages       = "i"
 	tokenImageRefs    = "l"
 	tokenTemplates    = "t"
-	tokenTags         = "g"
+	tokenReferrers    = "f"
 )
 
 // encodeToken turns a store position into an opaque nextToken.

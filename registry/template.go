@@ -279,3 +279,27 @@ func (r *Registry) ensureRepository(ctx context.Context, repo string) error {
 	}
 	return err
 }
+
+// EnsureCreateOnPush makes sure a ROOT template applies CREATE_ON_PUSH, so
+// a push to any repository name creates it (berth serve --create-on-push).
+func (r *Registry) EnsureCreateOnPush(ctx context.Context) error {
+	_, err := r.CreateRepositoryCreationTemplate(ctx, TemplateInput{
+		Prefix:      berth.RootPrefix,
+		Description: ptr("installed by berth serve --create-on-push"),
+		AppliedFor:  []string{berth.AppliedForCreateOnPush},
+	})
+	if !berth.IsCode(err, berth.ETemplateAlreadyExists) {
+		return err
+	}
+	return r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		t, err := tx.GetTemplate(ctx, berth.RootPrefix)
+		if err != nil || slices.Contains(t.AppliedFor, berth.AppliedForCreateOnPush) {
+			return err
+		}
+		t.AppliedFor = slices.Sorted(slices.Values(append(t.AppliedFor, berth.AppliedForCreateOnPush)))
+		t.UpdatedAt = r.nowUTC()
+		return tx.UpdateTemplate(ctx, t)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -37,6 +38,9 @@ type Config struct {
 	DataDir    string
 	RegistryID string
 	Region     string
+	// CreateOnPush installs a ROOT repository creation template, so that a
+	// push creates the repository it names.
+	CreateOnPush bool
 	// AccessKeyID and SecretAccessKey are the admin credentials; generated
 	// and kept in the data directory when empty.
 	AccessKeyID     string
@@ -107,6 +111,11 @@ func (m *Server) ParseFlags(args []string) error {
 	fset.StringVar(&c.DataDir, "data-dir", env("BERTH_DATA_DIR", "./berth-data"), "data directory for the embedded store (BERTH_DATA_DIR)")
 	fset.StringVar(&c.RegistryID, "registry-id", env("BERTH_REGISTRY_ID", "000000000000"), "12-digit registry (account) id (BERTH_REGISTRY_ID)")
 	fset.StringVar(&c.Region, "region", env("BERTH_REGION", "us-east-1"), "AWS region the registry answers as (BERTH_REGION)")
+	createOnPush, err := strconv.ParseBool(env("BERTH_CREATE_ON_PUSH", "false"))
+	if err != nil {
+		return fmt.Errorf("BERTH_CREATE_ON_PUSH=%q: must be true or false", os.Getenv("BERTH_CREATE_ON_PUSH"))
+	}
+	fset.BoolVar(&c.CreateOnPush, "create-on-push", createOnPush, "create repositories on first push, through a ROOT creation template (BERTH_CREATE_ON_PUSH)")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -147,6 +156,11 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		return err
 	}
 	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now})
+	if c.CreateOnPush {
+		if err := reg.EnsureCreateOnPush(ctx); err != nil {
+			return fmt.Errorf("installing the create-on-push template: %w", err)
+		}
+	}
 	authn := &auth.Authenticator{Keys: auth.StaticKeyring{cred.AccessKeyID: cred}, Region: c.Region, Now: m.Now}
 	api := ecr.New(reg, authn, c.Region, m.log)
 
