@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -70,12 +71,28 @@ func start(t *testing.T) *env {
 	return startIn(t, t.TempDir())
 }
 
+type serverConfig = server.Config
+
 func startIn(t *testing.T, dir string) *env {
+	t.Helper()
+	return startConfigured(t, dir, nil)
+}
+
+// startWith starts berth with a changed configuration.
+func startWith(t *testing.T, change func(*serverConfig)) *env {
+	t.Helper()
+	return startConfigured(t, t.TempDir(), change)
+}
+
+func startConfigured(t *testing.T, dir string, change func(*serverConfig)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{}, dir: dir}
 	e.srv = server.New(io.Discard, io.Discard)
 	e.srv.Now = e.clock.Now
 	e.srv.Config = server.Config{Addr: "127.0.0.1:0", DataDir: dir, RegistryID: testRegistryID, Region: testRegion}
+	if change != nil {
+		change(&e.srv.Config)
+	}
 	if err := e.srv.Run(context.Background()); err != nil {
 		t.Fatalf("starting berth: %v", err)
 	}
@@ -247,3 +264,5 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+func regexpMatch(pattern string, b []byte) bool { return regexp.MustCompile(pattern).Match(b) }

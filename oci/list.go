@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/manifest"
 )
 
@@ -90,7 +91,12 @@ type descriptor struct {
 func (s *Server) referrers(w http.ResponseWriter, r *http.Request, rt route) error {
 	artifactType := r.URL.Query().Get("artifactType")
 	refs, err := s.reg.Referrers(r.Context(), rt.name, rt.ref, artifactType)
-	if err != nil {
+	switch {
+	case berth.IsCode(err, berth.ERepositoryNotFound):
+		// The spec forbids a 404 here: a repository that does not exist
+		// (yet, with create-on-push) has no referrers.
+		refs = nil
+	case err != nil:
 		return blobError(err)
 	}
 	ds := make([]descriptor, 0, len(refs))
