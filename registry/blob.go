@@ -24,7 +24,7 @@ func (r *Registry) StatBlob(ctx context.Context, repo, digest string) (*berth.Bl
 	if err := ValidRepositoryName(repo); err != nil {
 		return nil, err
 	}
-	if err := ValidDigest("digest", digest); err != nil {
+	if err := ValidDigest("layerDigest", digest); err != nil {
 		return nil, err
 	}
 	var b *berth.Blob
@@ -49,6 +49,7 @@ func (r *Registry) OpenBlob(ctx context.Context, repo, digest string) (*berth.Bl
 	}
 	f, err := r.blobs.Open(ctx, digest)
 	if err != nil {
+		// Metadata says the repository holds it: a missing file is ours.
 		return nil, nil, errors.Join(fmt.Errorf("blob %s is recorded but cannot be opened", digest), err)
 	}
 	return b, f, nil

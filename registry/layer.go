@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/berth-registry/berth"
@@ -83,48 +82,25 @@ func (r *Registry) UploadLayerPart(ctx context.Context, repo, id string, first, 
 // CheckLayerDownload checks that a layer may be downloaded from repo: the
 // repository holds it and an image references it, as ECR requires.
 func (r *Registry) CheckLayerDownload(ctx context.Context, repo, digest string) (*berth.Blob, error) {
-	if err := ValidRepositoryName(repo); err != nil {
+	b, err := r.StatBlob(ctx, repo, digest)
+	if err != nil {
 		return nil, err
 	}
-	if err := ValidDigest("layerDigest", digest); err != nil {
-		return nil, err
-	}
-	var b *berth.Blob
-	err := r.meta.View(ctx, func(tx berth.MetaTx) (err error) {
-		if _, err := r.getRepo(ctx, tx, repo); err != nil {
-			return err
-		}
-		b, err = tx.GetBlob(ctx, repo, digest)
-		if berth.IsCode(err, berth.ENotFound) {
-			return berth.Errorf(berth.ELayersNotFound, "The layer with digest '%s' does not exist in the repository with name '%s' in the registry with id '%s'", digest, repo, r.id)
-		}
-		if err != nil {
-			return err
-		}
-		ok, err := tx.BlobReferenced(ctx, repo, digest)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return berth.Errorf(berth.ELayerInaccessible, "The layer with digest '%s' is not referenced by any image in the repository with name '%s'; only layers of images can be downloaded", digest, repo)
-		}
-		return nil
+	var used bool
+	err = r.meta.View(ctx, func(tx berth.MetaTx) (err error) {
+		used, err = tx.BlobReferenced(ctx, repo, digest)
+		return err
 	})
+	if err == nil && !used {
+		err = berth.Errorf(berth.ELayerInaccessible, "The layer with digest '%s' is not referenced by any image in the repository with name '%s'; only layers of images can be downloaded", digest, repo)
+	}
 	return b, err
 }
 
 // OpenLayer opens a layer for download after CheckLayerDownload's checks.
 func (r *Registry) OpenLayer(ctx context.Context, repo, digest string) (*berth.Blob, berth.BlobReader, error) {
-	b, err := r.CheckLayerDownload(ctx, repo, digest)
-	if err != nil {
+	if _, err := r.CheckLayerDownload(ctx, repo, digest); err != nil {
 		return nil, nil, err
 	}
-	f, err := r.blobs.Open(ctx, digest)
-	if err != nil {
-		if berth.IsCode(err, berth.ENotFound) {
-			return nil, nil, errors.Join(berth.Errorf(berth.EInternal, "blob %s is recorded but missing from blob storage", digest), err)
-		}
-		return nil, nil, err
-	}
-	return b, f, nil
+	return r.OpenBlob(ctx, repo, digest)
 }
