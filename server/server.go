@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/blob/filesystem"
 	"github.com/berth-registry/berth/ecr"
@@ -81,7 +82,7 @@ type Server struct {
 
 	ln        net.Listener
 	server    *http.Server
-	meta      *sqlite.Store
+	meta      berth.MetaStore
 	done      chan error
 	closeOnce sync.Once
 	// Credential is the admin credential in use once Run has returned.

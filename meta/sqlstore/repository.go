@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -61,8 +61,8 @@ func (t *Tx) CreateRepository(ctx context.Context, r *berth.Repository) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO repositories (`+repoColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-	if isUnique(err) {
+	_, err = t.exec(ctx, `INSERT INTO repositories (`+repoColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	if t.d.IsUnique(err) {
 		return berth.Errorf(berth.EConflict, "repository %s exists", r.Name)
 	}
 	return err
@@ -70,7 +70,7 @@ func (t *Tx) CreateRepository(ctx context.Context, r *berth.Repository) error {
 
 // GetRepository implements berth.RepositoryTx.
 func (t *Tx) GetRepository(ctx context.Context, name string) (*berth.Repository, error) {
-	r, err := scanRepo(t.tx.QueryRowContext(ctx, `SELECT `+repoColumns+` FROM repositories WHERE name = ?`, name))
+	r, err := scanRepo(t.queryRow(ctx, `SELECT `+repoColumns+` FROM repositories WHERE name = ?`, name))
 	return r, notFound(err, "repository %s not found", name)
 }
 
@@ -80,7 +80,7 @@ func (t *Tx) UpdateRepository(ctx context.Context, r *berth.Repository) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE repositories SET tag_mutability = ?, exclusions = ?, scan_on_push = ?, encryption_type = ?, kms_key = ?, tags = ? WHERE name = ?`,
+	res, err := t.exec(ctx, `UPDATE repositories SET tag_mutability = ?, exclusions = ?, scan_on_push = ?, encryption_type = ?, kms_key = ?, tags = ? WHERE name = ?`,
 		append(args[2:], r.Name)...)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (t *Tx) DeleteRepository(ctx context.Context, name string) error {
 		`DELETE FROM manifests WHERE repo_id = ?`,
 		`DELETE FROM repositories WHERE id = ?`,
 	} {
-		if _, err := t.tx.ExecContext(ctx, q, id); err != nil {
+		if _, err := t.exec(ctx, q, id); err != nil {
 			return err
 		}
 	}
@@ -115,7 +115,7 @@ func (t *Tx) DeleteRepository(ctx context.Context, name string) error {
 
 // ListRepositories implements berth.RepositoryTx.
 func (t *Tx) ListRepositories(ctx context.Context, p berth.Page) ([]berth.Repository, string, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+repoColumns+` FROM repositories WHERE name > ? ORDER BY name LIMIT ?`, p.After, p.Limit+1)
+	rows, err := t.query(ctx, `SELECT `+repoColumns+` FROM repositories WHERE name > ? ORDER BY name LIMIT ?`, p.After, p.Limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -146,6 +146,6 @@ func (t *Tx) CountManifests(ctx context.Context, repo string) (int, error) {
 		return 0, err
 	}
 	var n int
-	err = t.tx.QueryRowContext(ctx, `SELECT count(*) FROM manifests WHERE repo_id = ?`, id).Scan(&n)
+	err = t.queryRow(ctx, `SELECT count(*) FROM manifests WHERE repo_id = ?`, id).Scan(&n)
 	return n, err
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -21,17 +21,17 @@ func (t *Tx) PutManifest(ctx context.Context, m *berth.Manifest) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO manifests (repo_id, digest, media_type, artifact_type, subject, bytes, size, pushed_at, pulled_at)
+	_, err = t.exec(ctx, `INSERT INTO manifests (repo_id, digest, media_type, artifact_type, subject, bytes, size, pushed_at, pulled_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Bytes, m.Size, m.PushedAt.UnixNano(), unixNano(m.LastPulledAt))
-	if isUnique(err) {
+	if t.d.IsUnique(err) {
 		return berth.Errorf(berth.EConflict, "manifest %s exists", m.Digest)
 	}
 	if err != nil {
 		return err
 	}
 	insert := func(ref string, kind int) error {
-		_, err := t.tx.ExecContext(ctx, `INSERT OR IGNORE INTO manifest_refs (repo_id, digest, ref, kind) VALUES (?, ?, ?, ?)`, id, m.Digest, ref, kind)
+		_, err := t.exec(ctx, `INSERT INTO manifest_refs (repo_id, digest, ref, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, m.Digest, ref, kind)
 		return err
 	}
 	for _, b := range m.Blobs {
@@ -39,7 +39,7 @@ func (t *Tx) PutManifest(ctx context.Context, m *berth.Manifest) error {
 			return err
 		}
 		if b.MediaType != "" {
-			if _, err := t.tx.ExecContext(ctx, `UPDATE blobs SET media_type = ? WHERE repo_id = ? AND digest = ? AND media_type = ''`, b.MediaType, id, b.Digest); err != nil {
+			if _, err := t.exec(ctx, `UPDATE blobs SET media_type = ? WHERE repo_id = ? AND digest = ? AND media_type = ''`, b.MediaType, id, b.Digest); err != nil {
 				return err
 			}
 		}
@@ -85,7 +85,7 @@ func (t *Tx) GetManifest(ctx context.Context, repo, digest string) (*berth.Manif
 	if err != nil {
 		return nil, err
 	}
-	m, err := scanManifest(t.tx.QueryRowContext(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.digest = ?`, id, digest), repo)
+	m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.digest = ?`, id, digest), repo)
 	return m, notFound(err, "manifest %s not found", digest)
 }
 
@@ -95,7 +95,7 @@ func (t *Tx) DeleteManifest(ctx context.Context, repo, digest string) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM manifests WHERE repo_id = ? AND digest = ?`, id, digest)
+	res, err := t.exec(ctx, `DELETE FROM manifests WHERE repo_id = ? AND digest = ?`, id, digest)
 	if err != nil {
 		return err
 	}
@@ -121,11 +121,11 @@ func (t *Tx) ListImages(ctx context.Context, repo string, status berth.TagStatus
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT ` + manifestColumns + `, (SELECT group_concat(name, ',') FROM (SELECT name FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest ORDER BY name))
+	q := `SELECT ` + manifestColumns + `, (SELECT string_agg(t.name, ',' ORDER BY t.name) FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)
 		FROM manifests m WHERE m.repo_id = ? AND m.digest > ?` +
 		statusClause(status, `EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)`) +
 		` ORDER BY m.digest LIMIT ?`
-	rows, err := t.tx.QueryContext(ctx, q, id, p.After, p.Limit+1)
+	rows, err := t.query(ctx, q, id, p.After, p.Limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -166,7 +166,7 @@ func (t *Tx) ListImageRefs(ctx context.Context, repo string, status berth.TagSta
 		LEFT JOIN tags t ON t.repo_id = m.repo_id AND t.digest = m.digest
 		WHERE m.repo_id = ?` + statusClause(status, `t.name IS NOT NULL`) + `)
 		WHERE (d, tg) > (?, ?) ORDER BY d, tg LIMIT ?`
-	rows, err := t.tx.QueryContext(ctx, q, id, afterDigest, afterTag, p.Limit+1)
+	rows, err := t.query(ctx, q, id, afterDigest, afterTag, p.Limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -206,12 +206,12 @@ func (t *Tx) TouchPulled(ctx context.Context, repo, digest string, at time.Time)
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `UPDATE manifests SET pulled_at = ? WHERE repo_id = ? AND digest = ?`, at.UnixNano(), id, digest)
+	_, err = t.exec(ctx, `UPDATE manifests SET pulled_at = ? WHERE repo_id = ? AND digest = ?`, at.UnixNano(), id, digest)
 	return err
 }
 
 func (t *Tx) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (t *Tx) GetTag(ctx context.Context, repo, tag string) (string, error) {
 		return "", err
 	}
 	var d string
-	err = t.tx.QueryRowContext(ctx, `SELECT digest FROM tags WHERE repo_id = ? AND name = ?`, id, tag).Scan(&d)
+	err = t.queryRow(ctx, `SELECT digest FROM tags WHERE repo_id = ? AND name = ?`, id, tag).Scan(&d)
 	return d, notFound(err, "tag %s not found", tag)
 }
 
@@ -244,7 +244,7 @@ func (t *Tx) PutTag(ctx context.Context, repo, tag, digest string, at time.Time)
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO tags (repo_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO tags (repo_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (repo_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, id, tag, digest, at.UnixNano())
 	return err
 }
@@ -255,7 +255,7 @@ func (t *Tx) DeleteTag(ctx context.Context, repo, tag string) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM tags WHERE repo_id = ? AND name = ?`, id, tag)
+	res, err := t.exec(ctx, `DELETE FROM tags WHERE repo_id = ? AND name = ?`, id, tag)
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (t *Tx) PutBlob(ctx context.Context, repo string, b berth.Blob, at time.Tim
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO blobs (repo_id, digest, size, media_type, created_at) VALUES (?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO blobs (repo_id, digest, size, media_type, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (repo_id, digest) DO NOTHING`, id, b.Digest, b.Size, b.MediaType, at.UnixNano())
 	return err
 }
@@ -292,7 +292,7 @@ func (t *Tx) GetBlob(ctx context.Context, repo, digest string) (*berth.Blob, err
 		return nil, err
 	}
 	b := berth.Blob{Digest: digest}
-	err = t.tx.QueryRowContext(ctx, `SELECT size, media_type FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest).Scan(&b.Size, &b.MediaType)
+	err = t.queryRow(ctx, `SELECT size, media_type FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest).Scan(&b.Size, &b.MediaType)
 	if err != nil {
 		return nil, notFound(err, "blob %s not found", digest)
 	}
@@ -306,7 +306,7 @@ func (t *Tx) BlobReferenced(ctx context.Context, repo, digest string) (bool, err
 		return false, err
 	}
 	var one int
-	err = t.tx.QueryRowContext(ctx, `SELECT 1 FROM manifest_refs WHERE repo_id = ? AND ref = ? AND kind = ? LIMIT 1`, id, digest, refBlob).Scan(&one)
+	err = t.queryRow(ctx, `SELECT 1 FROM manifest_refs WHERE repo_id = ? AND ref = ? AND kind = ? LIMIT 1`, id, digest, refBlob).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -337,7 +337,7 @@ func (t *Tx) ListReferrers(ctx context.Context, repo, digest string) ([]berth.Ma
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.subject = ? ORDER BY m.digest`, id, digest)
+	rows, err := t.query(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.subject = ? ORDER BY m.digest`, id, digest)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +359,7 @@ func (t *Tx) DeleteBlob(ctx context.Context, repo, digest string) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest)
+	res, err := t.exec(ctx, `DELETE FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest)
 	if err != nil {
 		return err
 	}

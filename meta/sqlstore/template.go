@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -13,8 +13,8 @@ func (t *Tx) CreateTemplate(ctx context.Context, tmpl *berth.CreationTemplate) e
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO creation_templates (prefix, body) VALUES (?, ?)`, tmpl.Prefix, string(body))
-	if isUnique(err) {
+	_, err = t.exec(ctx, `INSERT INTO creation_templates (prefix, body) VALUES (?, ?)`, tmpl.Prefix, string(body))
+	if t.d.IsUnique(err) {
 		return berth.Errorf(berth.EConflict, "template %s exists", tmpl.Prefix)
 	}
 	return err
@@ -26,7 +26,7 @@ func (t *Tx) UpdateTemplate(ctx context.Context, tmpl *berth.CreationTemplate) e
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE creation_templates SET body = ? WHERE prefix = ?`, string(body), tmpl.Prefix)
+	res, err := t.exec(ctx, `UPDATE creation_templates SET body = ? WHERE prefix = ?`, string(body), tmpl.Prefix)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (t *Tx) UpdateTemplate(ctx context.Context, tmpl *berth.CreationTemplate) e
 // GetTemplate implements berth.TemplateTx.
 func (t *Tx) GetTemplate(ctx context.Context, prefix string) (*berth.CreationTemplate, error) {
 	var body string
-	if err := t.tx.QueryRowContext(ctx, `SELECT body FROM creation_templates WHERE prefix = ?`, prefix).Scan(&body); err != nil {
+	if err := t.queryRow(ctx, `SELECT body FROM creation_templates WHERE prefix = ?`, prefix).Scan(&body); err != nil {
 		return nil, notFound(err, "template %s not found", prefix)
 	}
 	var tmpl berth.CreationTemplate
@@ -68,7 +68,7 @@ func (t *Tx) ListTemplates(ctx context.Context, p berth.Page) ([]berth.CreationT
 
 // DeleteTemplate implements berth.TemplateTx.
 func (t *Tx) DeleteTemplate(ctx context.Context, prefix string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM creation_templates WHERE prefix = ?`, prefix)
+	res, err := t.exec(ctx, `DELETE FROM creation_templates WHERE prefix = ?`, prefix)
 	if err != nil {
 		return err
 	}

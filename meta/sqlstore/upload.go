@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ func (t *Tx) CreateUpload(ctx context.Context, u *berth.Upload) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO uploads (id, repo_id, created_at, size, hash_state, parts, last_part_size, small_part, backend_state)
+	_, err = t.exec(ctx, `INSERT INTO uploads (id, repo_id, created_at, size, hash_state, parts, last_part_size, small_part, backend_state)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, id, u.CreatedAt.UnixNano(), u.Size, u.HashState, u.Parts, u.LastPartSize, u.SmallPart, u.BackendState)
 	return err
 }
@@ -21,7 +21,7 @@ func (t *Tx) CreateUpload(ctx context.Context, u *berth.Upload) error {
 func (t *Tx) GetUpload(ctx context.Context, repo, id string) (*berth.Upload, error) {
 	u := berth.Upload{ID: id, Repository: repo}
 	var created int64
-	err := t.tx.QueryRowContext(ctx, `SELECT u.created_at, u.size, u.hash_state, u.parts, u.last_part_size, u.small_part, u.backend_state
+	err := t.queryRow(ctx, `SELECT u.created_at, u.size, u.hash_state, u.parts, u.last_part_size, u.small_part, u.backend_state
 		FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.id = ? AND r.name = ?`, id, repo).
 		Scan(&created, &u.Size, &u.HashState, &u.Parts, &u.LastPartSize, &u.SmallPart, &u.BackendState)
 	if err != nil {
@@ -33,14 +33,14 @@ func (t *Tx) GetUpload(ctx context.Context, repo, id string) (*berth.Upload, err
 
 // UpdateUpload implements berth.UploadTx.
 func (t *Tx) UpdateUpload(ctx context.Context, u *berth.Upload, prevSize int64) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE uploads SET size = ?, hash_state = ?, parts = ?, last_part_size = ?, small_part = ?, backend_state = ?
+	res, err := t.exec(ctx, `UPDATE uploads SET size = ?, hash_state = ?, parts = ?, last_part_size = ?, small_part = ?, backend_state = ?
 		WHERE id = ? AND size = ?`, u.Size, u.HashState, u.Parts, u.LastPartSize, u.SmallPart, u.BackendState, u.ID, prevSize)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var one int
-		if err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM uploads WHERE id = ?`, u.ID).Scan(&one); err != nil {
+		if err := t.queryRow(ctx, `SELECT 1 FROM uploads WHERE id = ?`, u.ID).Scan(&one); err != nil {
 			return notFound(err, "upload %s not found", u.ID)
 		}
 		return berth.Errorf(berth.EConflict, "upload %s changed concurrently", u.ID)
@@ -50,7 +50,7 @@ func (t *Tx) UpdateUpload(ctx context.Context, u *berth.Upload, prevSize int64) 
 
 // DeleteUpload implements berth.UploadTx.
 func (t *Tx) DeleteUpload(ctx context.Context, id string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, id)
+	res, err := t.exec(ctx, `DELETE FROM uploads WHERE id = ?`, id)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,205 @@
+// Package sqlstore is berth's MetaStore over database/sql, shared by the
+// SQLite and PostgreSQL backends: one set of queries, written in the SQL
+// both speak, with a Dialect for what differs (placeholders, error codes,
+// locking). The backends open the database and apply their migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth"
+)
+
+// Dialect is what differs between the SQL databases berth runs on.
+type Dialect struct {
+	Name string
+	// Numbered placeholders ($1, $2, …) instead of '?'.
+	Numbered bool
+	// IsUnique reports a unique-constraint violation.
+	IsUnique func(error) bool
+	// Retryable reports a transaction that lost a race and may be re-run
+	// (a serialization failure or deadlock).
+	Retryable func(error) bool
+	// Isolation is the isolation level of Update transactions.
+	Isolation sql.IsolationLevel
+}
+
+// Store is a MetaStore over two pools: writes go to writer, reads to
+// reader (they may be the same pool).
+type Store struct {
+	writer, reader *sql.DB
+	d              *Dialect
+}
+
+var _ berth.MetaStore = (*Store)(nil)
+
+// New returns a store over the pools.
+func New(writer, reader *sql.DB, d *Dialect) *Store {
+	return &Store{writer: writer, reader: reader, d: d}
+}
+
+// Close implements berth.MetaStore.
+func (s *Store) Close() error {
+	if s.reader == s.writer {
+		return s.writer.Close()
+	}
+	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+// Ping implements berth.MetaStore.
+func (s *Store) Ping(ctx context.Context) error { return s.reader.PingContext(ctx) }
+
+// View implements berth.MetaStore.
+func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
+	return s.run(ctx, s.reader, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// Update implements berth.MetaStore. A transaction that loses a race with
+// another replica is run again, a few times, from the start.
+func (s *Store) Update(ctx context.Context, fn func(berth.MetaTx) error) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		err = s.run(ctx, s.writer, &sql.TxOptions{Isolation: s.d.Isolation}, fn)
+		if err == nil || s.d.Retryable == nil || !s.d.Retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 2 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(berth.MetaTx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
+	}
+	if err := fn(&Tx{tx: tx, d: s.d}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", s.d.Name, err)
+	}
+	return nil
+}
+
+// Tx is one transaction.
+type Tx struct {
+	tx *sql.Tx
+	d  *Dialect
+}
+
+var _ berth.MetaTx = (*Tx)(nil)
+
+// rebind turns '?' placeholders into the dialect's.
+func (d *Dialect) rebind(q string) string {
+	if !d.Numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+}
+
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &berth.Error{Code: berth.ENotFound, Message: fmt.Sprintf(format, args...)}
+	}
+	return err
+}
+
+// repoID returns the row id of a repository; ENotFound.
+func (t *Tx) repoID(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := t.queryRow(ctx, `SELECT id FROM repositories WHERE name = ?`, name).Scan(&id)
+	return id, notFound(err, "repository %s not found", name)
+}
+
+// Migrate applies, in order, every migration in dir of migrations (files
+// named NNNN_name.sql) that the database has not recorded yet, each in its
+// own transaction. Callers serialise concurrent migrators (an advisory
+// lock on PostgreSQL; SQLite's single writer).
+func Migrate(ctx context.Context, db *sql.DB, d *Dialect, migrations fs.FS, dir string) (applied []string, err error) {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("%s: migrations table: %w", d.Name, err)
+	}
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return applied, fmt.Errorf("migration %s: the name must start with a version number", name)
+		}
+		var one int
+		err = db.QueryRowContext(ctx, d.rebind(`SELECT 1 FROM schema_migrations WHERE version = ?`), v).Scan(&one)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return applied, err
+		}
+		body, err := fs.ReadFile(migrations, path.Join(dir, name))
+		if err != nil {
+			return applied, err
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return applied, err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("%s: migration %s: %w", d.Name, name, err)
+		}
+		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), v, name, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return applied, err
+		}
+		if err := tx.Commit(); err != nil {
+			return applied, err
+		}
+		applied = append(applied, name)
+	}
+	return applied, nil
+}
