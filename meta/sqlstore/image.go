@@ -164,7 +164,7 @@ func (t *Tx) ListImageRefs(ctx context.Context, repo string, status berth.TagSta
 	afterDigest, afterTag, _ := strings.Cut(p.After, " ")
 	q := `SELECT d, tg FROM (SELECT m.digest AS d, coalesce(t.name, '') AS tg FROM manifests m
 		LEFT JOIN tags t ON t.repo_id = m.repo_id AND t.digest = m.digest
-		WHERE m.repo_id = ?` + statusClause(status, `t.name IS NOT NULL`) + `)
+		WHERE m.repo_id = ?` + statusClause(status, `t.name IS NOT NULL`) + `) AS refs
 		WHERE (d, tg) > (?, ?) ORDER BY d, tg LIMIT ?`
 	rows, err := t.query(ctx, q, id, afterDigest, afterTag, p.Limit+1)
 	if err != nil {

@@ -1,0 +1,81 @@
+// Package postgres is the scale-out MetaStore on PostgreSQL (through pgx),
+// shared by any number of berth replicas. Writes run SERIALIZABLE and are
+// retried when they lose a race, so rules such as tag immutability hold
+// across replicas; migrations apply under an advisory lock.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/berth-registry/berth/meta/sqlstore"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect is PostgreSQL's.
+var Dialect = &sqlstore.Dialect{
+	Name:      "postgres",
+	Numbered:  true,
+	IsUnique:  func(err error) bool { return pgCode(err) == "23505" },
+	Retryable: func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
+	Isolation: sql.LevelSerializable,
+}
+
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// migrationLock is the advisory lock key migrators hold ("berth" in ASCII).
+const migrationLock = 0x6265727468
+
+// Open connects to the database at dsn (a postgres:// URL) and, unless
+// migrate is false, brings its schema up to date first.
+func Open(ctx context.Context, dsn string, migrate bool) (*sqlstore.Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: cannot reach the database: %w", err)
+	}
+	if migrate {
+		if _, err := Migrate(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return sqlstore.New(db, db, Dialect), nil
+}
+
+// Migrate applies pending migrations while holding the advisory lock, so
+// replicas starting together apply each migration once.
+func Migrate(ctx context.Context, db *sql.DB) ([]string, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return nil, fmt.Errorf("postgres: taking the migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	applied, err := sqlstore.Migrate(ctx, db, Dialect, migrations, "migrations")
+	if err != nil {
+		return applied, fmt.Errorf("postgres: %w", err)
+	}
+	return applied, nil
+}
