@@ -3,6 +3,7 @@ package berth
 import (
 	"context"
 	"io"
+	"time"
 )
 
 // BlobStore stores content-addressed, immutable blobs and the staging
@@ -28,6 +29,13 @@ type BlobStore interface {
 	DeleteUpload(ctx context.Context, u *Upload) error
 	// Delete removes a committed blob; a missing one is not an error.
 	Delete(ctx context.Context, digest string) error
+}
+
+// BlobURLer is the optional ability of a BlobStore to hand out time-limited
+// URLs from which clients download a blob directly (S3 presigned URLs).
+// ok is false when the store is configured to serve bytes itself.
+type BlobURLer interface {
+	BlobURL(ctx context.Context, digest string, expiry time.Duration) (url string, ok bool, err error)
 }
 
 // BlobReader reads a committed blob. Filesystem stores return an *os.File,

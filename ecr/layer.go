@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/registry"
 )
 
@@ -131,6 +132,11 @@ func (s *Server) getDownloadURLForLayer(ctx context.Context, c *call) (any, erro
 	}
 	if _, err := s.reg.CheckLayerDownload(ctx, in.RepositoryName, in.LayerDigest); err != nil {
 		return nil, err
+	}
+	if u, ok, err := s.reg.BlobURL(ctx, in.RepositoryName, in.LayerDigest, auth.URLLifetime); err != nil {
+		return nil, err
+	} else if ok { // a presigned object-storage URL, as ECR returns
+		return map[string]any{"downloadUrl": u, "layerDigest": in.LayerDigest}, nil
 	}
 	path := DownloadPrefix + in.LayerDigest + "/" + in.RepositoryName
 	u := baseURL(c.r) + path + "?" + s.auth.SignURL(c.cred, path)

@@ -24,6 +24,14 @@ func blobError(err error) error {
 // getBlob serves a blob with http.ServeContent: ranges, HEAD without
 // reading it, and sendfile from the filesystem store.
 func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	if u, ok, err := s.reg.BlobURL(r.Context(), rt.name, rt.ref, redirectLifetime); err != nil {
+		return blobError(err)
+	} else if ok {
+		// Object storage serves the bytes; berth only says where.
+		w.Header().Set("Docker-Content-Digest", rt.ref)
+		http.Redirect(w, r, u, http.StatusTemporaryRedirect)
+		return nil
+	}
 	b, f, err := s.reg.OpenBlob(r.Context(), rt.name, rt.ref)
 	if err != nil {
 		return blobError(err)
@@ -36,6 +44,9 @@ func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error
 	http.ServeContent(w, r, "", time.Time{}, f)
 	return nil
 }
+
+// redirectLifetime is how long a presigned blob URL stays valid.
+const redirectLifetime = 20 * time.Minute
 
 func (s *Server) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err := s.reg.DeleteBlob(r.Context(), rt.name, rt.ref); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/manifest"
@@ -278,4 +279,18 @@ func (r *Registry) ListImageReferrers(ctx context.Context, in ReferrersInput) ([
 		out = append(out, ref)
 	}
 	return out, encodeToken(tokenReferrers+in.Subject, in.Repository, next), nil
+}
+
+// BlobURL returns a time-limited URL from which a client can download a
+// blob of repo directly, when the blob store offers them (S3); ok is
+// false when berth should serve the bytes itself.
+func (r *Registry) BlobURL(ctx context.Context, repo, digest string, expiry time.Duration) (url string, ok bool, err error) {
+	urler, can := r.blobs.(berth.BlobURLer)
+	if !can {
+		return "", false, nil
+	}
+	if _, err := r.StatBlob(ctx, repo, digest); err != nil {
+		return "", false, err
+	}
+	return urler.BlobURL(ctx, digest, expiry)
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,61 +16,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
-	"github.com/berth-registry/berth/blob/filesystem"
 	"github.com/berth-registry/berth/ecr"
-	"github.com/berth-registry/berth/meta/sqlite"
 	"github.com/berth-registry/berth/oci"
 	"github.com/berth-registry/berth/registry"
 	"github.com/google/uuid"
 )
-
-// Config is the configuration of "berth serve".
-type Config struct {
-	Addr       string
-	DataDir    string
-	RegistryID string
-	Region     string
-	// CreateOnPush installs a ROOT repository creation template, so that a
-	// push creates the repository it names.
-	CreateOnPush bool
-	// AccessKeyID and SecretAccessKey are the admin credentials; generated
-	// and kept in the data directory when empty.
-	AccessKeyID     string
-	SecretAccessKey string
-}
-
-var (
-	registryIDRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-)
-
-// Validate checks the configuration before anything opens.
-func (c *Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("addr %q: must be host:port, such as 127.0.0.1:5000", c.Addr)
-	}
-	if c.DataDir == "" {
-		return fmt.Errorf("data-dir: must not be empty")
-	}
-	if !registryIDRE.MatchString(c.RegistryID) {
-		return fmt.Errorf("registry-id %q: must be 12 digits, such as 000000000000", c.RegistryID)
-	}
-	if !regionRE.MatchString(c.Region) {
-		return fmt.Errorf("region %q: must be an AWS region name, such as us-east-1", c.Region)
-	}
-	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
-		return fmt.Errorf("BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY must be set together")
-	}
-	return nil
-}
 
 // Server is a running berth.
 type Server struct {
@@ -97,35 +52,14 @@ func New(stdout, stderr io.Writer) *Server {
 	return &Server{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
 }
 
-// ParseFlags reads flags, falling back to BERTH_* environment variables.
+// ParseFlags reads the configuration: file, then environment, then flags.
 func (m *Server) ParseFlags(args []string) error {
-	fset := flag.NewFlagSet("berth serve", flag.ContinueOnError)
-	fset.SetOutput(m.stderr)
-	env := func(name, def string) string {
-		if v, ok := os.LookupEnv(name); ok {
-			return v
-		}
-		return def
-	}
-	c := &m.Config
-	fset.StringVar(&c.Addr, "addr", env("BERTH_ADDR", "127.0.0.1:5000"), "listen address (BERTH_ADDR)")
-	fset.StringVar(&c.DataDir, "data-dir", env("BERTH_DATA_DIR", "./berth-data"), "data directory for the embedded store (BERTH_DATA_DIR)")
-	fset.StringVar(&c.RegistryID, "registry-id", env("BERTH_REGISTRY_ID", "000000000000"), "12-digit registry (account) id (BERTH_REGISTRY_ID)")
-	fset.StringVar(&c.Region, "region", env("BERTH_REGION", "us-east-1"), "AWS region the registry answers as (BERTH_REGION)")
-	createOnPush, err := strconv.ParseBool(env("BERTH_CREATE_ON_PUSH", "false"))
+	c, err := LoadConfig("berth serve", args, os.LookupEnv, m.stderr)
 	if err != nil {
-		return fmt.Errorf("BERTH_CREATE_ON_PUSH=%q: must be true or false", os.Getenv("BERTH_CREATE_ON_PUSH"))
-	}
-	fset.BoolVar(&c.CreateOnPush, "create-on-push", createOnPush, "create repositories on first push, through a ROOT creation template (BERTH_CREATE_ON_PUSH)")
-	if err := fset.Parse(args); err != nil {
 		return err
 	}
-	if fset.NArg() > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", fset.Args())
-	}
-	c.AccessKeyID = os.Getenv("BERTH_ACCESS_KEY_ID")
-	c.SecretAccessKey = os.Getenv("BERTH_SECRET_ACCESS_KEY")
-	return c.Validate()
+	m.Config = c
+	return nil
 }
 
 // Run opens the stores, starts listening and serves in the background.
@@ -142,7 +76,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.Credential = cred
-	meta, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "berth.db"))
+	meta, blobs, err := OpenStores(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -152,10 +86,6 @@ func (m *Server) Run(ctx context.Context) (err error) {
 			meta.Close()
 		}
 	}()
-	blobs, err := filesystem.Open(filepath.Join(c.DataDir, "blobs"))
-	if err != nil {
-		return err
-	}
 	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now})
 	if c.CreateOnPush {
 		if err := reg.EnsureCreateOnPush(ctx); err != nil {

@@ -26,6 +26,7 @@ const usage = `berth: a self-hosted container registry that behaves like Amazon 
 
 Usage:
   berth serve [flags]    run the registry (berth serve -h lists the flags)
+  berth migrate [flags]  apply pending metadata migrations, then exit (same flags)
   berth version          print the version
 `
 
@@ -49,6 +50,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		<-ctx.Done()
 		fmt.Fprintln(stderr, "berth: shutting down")
 		return m.Close()
+	case "migrate":
+		c, err := server.LoadConfig("berth migrate", args[1:], os.LookupEnv, stderr)
+		if err != nil {
+			return err
+		}
+		applied, err := server.Migrate(ctx, c)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "berth: the metadata schema is up to date")
+		}
+		for _, a := range applied {
+			fmt.Fprintln(stdout, "berth: applied", a)
+		}
+		return nil
 	case "version":
 		fmt.Fprintln(stdout, "berth", Version)
 		return nil

@@ -79,3 +79,13 @@ func Migrate(ctx context.Context, db *sql.DB) ([]string, error) {
 	}
 	return applied, nil
 }
+
+// MigrateURL connects to dsn and applies pending migrations.
+func MigrateURL(ctx context.Context, dsn string) ([]string, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	return Migrate(ctx, db)
+}

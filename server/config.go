@@ -1,0 +1,226 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/blob/filesystem"
+	"github.com/berth-registry/berth/blob/s3"
+	"github.com/berth-registry/berth/meta/postgres"
+	"github.com/berth-registry/berth/meta/sqlite"
+)
+
+// Config is the configuration of berth. Each key can come from the JSON
+// config file (its json name), the environment (BERTH_ and the name in
+// capitals) or a flag (the name in kebab case), later ones winning.
+type Config struct {
+	Addr       string `json:"addr"`
+	DataDir    string `json:"dataDir"`
+	RegistryID string `json:"registryId"`
+	Region     string `json:"region"`
+	// CreateOnPush installs a ROOT repository creation template, so that a
+	// push creates the repository it names.
+	CreateOnPush bool `json:"createOnPush"`
+	// Metadata is "sqlite" (in the data directory) or a postgres:// URL.
+	Metadata string `json:"metadata"`
+	// Blobs is "filesystem" (in the data directory) or an s3:// URL.
+	Blobs string `json:"blobs"`
+	// Migrate applies pending schema migrations at start.
+	Migrate bool `json:"migrate"`
+	// AccessKeyID and SecretAccessKey are the admin credentials; generated
+	// and kept in the data directory when empty. Replicas must share them.
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+}
+
+// Defaults is the configuration with nothing set.
+func Defaults() Config {
+	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
+		Metadata: "sqlite", Blobs: "filesystem", Migrate: true}
+}
+
+var (
+	registryIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// Validate checks the configuration before anything opens.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: must be host:port, such as 127.0.0.1:5000", c.Addr)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("data-dir: must not be empty")
+	}
+	if !registryIDRE.MatchString(c.RegistryID) {
+		return fmt.Errorf("registry-id %q: must be 12 digits, such as 000000000000", c.RegistryID)
+	}
+	if !regionRE.MatchString(c.Region) {
+		return fmt.Errorf("region %q: must be an AWS region name, such as us-east-1", c.Region)
+	}
+	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
+		return fmt.Errorf("access-key-id and secret-access-key (BERTH_ACCESS_KEY_ID, BERTH_SECRET_ACCESS_KEY) must be set together")
+	}
+	if c.Metadata == "" {
+		c.Metadata = "sqlite"
+	}
+	if c.Blobs == "" {
+		c.Blobs = "filesystem"
+	}
+	switch {
+	case c.Metadata == "sqlite":
+	case strings.HasPrefix(c.Metadata, "postgres://"), strings.HasPrefix(c.Metadata, "postgresql://"):
+	default:
+		return fmt.Errorf("metadata %q: must be sqlite or a postgres:// URL", redact(c.Metadata))
+	}
+	if c.Blobs != "filesystem" {
+		if _, err := s3.ParseURL(c.Blobs); err != nil {
+			return fmt.Errorf("%v (or use filesystem)", err)
+		}
+	}
+	return nil
+}
+
+// redact hides a password in a URL for messages.
+func redact(s string) string {
+	if i := strings.Index(s, "@"); i > 0 {
+		if j := strings.Index(s, "://"); j > 0 && j < i {
+			return s[:j+3] + "…" + s[i:]
+		}
+	}
+	return s
+}
+
+// LoadConfig reads the config file named by --config or BERTH_CONFIG, then
+// BERTH_* variables through lookup, then the flags in args.
+func LoadConfig(name string, args []string, lookup func(string) (string, bool), stderr io.Writer) (Config, error) {
+	c := Defaults()
+	path, _ := lookup("BERTH_CONFIG")
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "config="); ok && strings.HasPrefix(a, "-") {
+			path = v
+		} else if (a == "-config" || a == "--config") && i+1 < len(args) {
+			path = args[i+1]
+		}
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config file: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	strs := []struct {
+		dst       *string
+		flag, env string
+		usage     string
+	}{
+		{&c.Addr, "addr", "BERTH_ADDR", "listen address"},
+		{&c.DataDir, "data-dir", "BERTH_DATA_DIR", "data directory: SQLite file, filesystem blobs, credentials"},
+		{&c.RegistryID, "registry-id", "BERTH_REGISTRY_ID", "12-digit registry (account) id"},
+		{&c.Region, "region", "BERTH_REGION", "AWS region the registry answers as"},
+		{&c.Metadata, "metadata", "BERTH_METADATA", "metadata store: sqlite, or postgres://user:password@host/db"},
+		{&c.Blobs, "blobs", "BERTH_BLOBS", "blob store: filesystem, or s3://bucket/prefix?endpoint=URL&region=R"},
+		{&c.AccessKeyID, "", "BERTH_ACCESS_KEY_ID", ""},
+		{&c.SecretAccessKey, "", "BERTH_SECRET_ACCESS_KEY", ""},
+	}
+	bools := []struct {
+		dst       *bool
+		flag, env string
+		usage     string
+	}{
+		{&c.CreateOnPush, "create-on-push", "BERTH_CREATE_ON_PUSH", "create repositories on first push, through a ROOT creation template"},
+		{&c.Migrate, "migrate", "BERTH_MIGRATE", "apply pending metadata schema migrations at start"},
+	}
+	for _, s := range strs {
+		if v, ok := lookup(s.env); ok {
+			*s.dst = v
+		}
+	}
+	for _, b := range bools {
+		if v, ok := lookup(b.env); ok {
+			parsed, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: must be true or false", b.env, v)
+			}
+			*b.dst = parsed
+		}
+	}
+	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.String("config", path, "JSON config file (BERTH_CONFIG); environment and flags override it")
+	for _, s := range strs {
+		if s.flag != "" {
+			fset.StringVar(s.dst, s.flag, *s.dst, s.usage+" ("+s.env+")")
+		}
+	}
+	for _, b := range bools {
+		fset.BoolVar(b.dst, b.flag, *b.dst, b.usage+" ("+b.env+")")
+	}
+	if err := fset.Parse(args); err != nil {
+		return c, err
+	}
+	if fset.NArg() > 0 {
+		return c, fmt.Errorf("%s takes no arguments, got %q", name, fset.Args())
+	}
+	return c, c.Validate()
+}
+
+// OpenStores opens the metadata and blob stores the configuration names.
+func OpenStores(ctx context.Context, c Config) (berth.MetaStore, berth.BlobStore, error) {
+	var meta berth.MetaStore
+	var err error
+	switch c.Metadata {
+	case "sqlite":
+		meta, err = sqlite.Open(ctx, filepath.Join(c.DataDir, "berth.db"))
+	default:
+		meta, err = postgres.Open(ctx, c.Metadata, c.Migrate)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var blobs berth.BlobStore
+	switch c.Blobs {
+	case "filesystem":
+		blobs, err = filesystem.Open(filepath.Join(c.DataDir, "blobs"))
+	default:
+		var sc s3.Config
+		if sc, err = s3.ParseURL(c.Blobs); err == nil {
+			blobs, err = s3.Open(ctx, sc)
+		}
+	}
+	if err != nil {
+		meta.Close()
+		return nil, nil, err
+	}
+	return meta, blobs, nil
+}
+
+// Migrate applies pending migrations to the configured metadata store.
+func Migrate(ctx context.Context, c Config) ([]string, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.Metadata == "sqlite" {
+		if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+			return nil, err
+		}
+		return sqlite.Migrate(ctx, filepath.Join(c.DataDir, "berth.db"))
+	}
+	return postgres.MigrateURL(ctx, c.Metadata)
+}
