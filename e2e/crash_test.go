@@ -48,7 +48,8 @@ func startProcess(t *testing.T, dir string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--registry-id", testRegistryID)
+	meta, blobs := backends(t, dir)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--registry-id", testRegistryID, "--metadata", meta, "--blobs", blobs)
 	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+crashKey, "BERTH_SECRET_ACCESS_KEY="+crashSecret)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

@@ -11,7 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go"
+	"github.com/berth-registry/berth/blob/s3"
+	"github.com/berth-registry/berth/meta/postgres/pgtest"
 	"github.com/berth-registry/berth/server"
 )
 
@@ -90,6 +96,8 @@ func startConfigured(t *testing.T, dir string, change func(*serverConfig)) *env 
 	e.srv = server.New(io.Discard, io.Discard)
 	e.srv.Now = e.clock.Now
 	e.srv.Config = server.Config{Addr: "127.0.0.1:0", DataDir: dir, RegistryID: testRegistryID, Region: testRegion}
+	e.srv.Config.Metadata, e.srv.Config.Blobs = backends(t, dir)
+	e.srv.Config.Migrate = true
 	if change != nil {
 		change(&e.srv.Config)
 	}
@@ -266,3 +274,43 @@ func mustJSON(v any) string {
 }
 
 func regexpMatch(pattern string, b []byte) bool { return regexp.MustCompile(pattern).Match(b) }
+
+// scaleOut reports whether the end-to-end tests run on PostgreSQL and S3
+// (scripts/test runs them once on each backend family).
+func scaleOut() bool { return os.Getenv("BERTH_E2E_BACKEND") == "scaleout" }
+
+var (
+	backendMu   sync.Mutex
+	backendDirs = map[string][2]string{}
+)
+
+// backends returns the metadata and blob settings for a data directory:
+// the embedded default, or in scale-out mode a fresh PostgreSQL database
+// and S3 prefix per directory, so a restart over the same directory finds
+// its data again.
+func backends(t *testing.T, dir string) (string, string) {
+	if !scaleOut() {
+		return "sqlite", "filesystem"
+	}
+	backendMu.Lock()
+	defer backendMu.Unlock()
+	if b, ok := backendDirs[dir]; ok {
+		return b[0], b[1]
+	}
+	raw := os.Getenv("BERTH_TEST_S3")
+	if raw == "" {
+		t.Fatal("BERTH_E2E_BACKEND=scaleout needs BERTH_TEST_S3")
+	}
+	c, err := s3.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s3.CreateBucket(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/e2e-" + filepath.Base(filepath.Dir(dir)) + "-" + filepath.Base(dir)
+	b := [2]string{pgtest.FreshDatabase(t), u.String()}
+	backendDirs[dir] = b
+	return b[0], b[1]
+}

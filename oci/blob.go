@@ -24,6 +24,22 @@ func blobError(err error) error {
 // getBlob serves a blob with http.ServeContent: ranges, HEAD without
 // reading it, and sendfile from the filesystem store.
 func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	if r.Method == http.MethodHead {
+		// From metadata alone: no storage round trip, and no redirect (a
+		// presigned URL is for one method).
+		b, err := s.reg.StatBlob(r.Context(), rt.name, rt.ref)
+		if err != nil {
+			return blobError(err)
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Docker-Content-Digest", b.Digest)
+		h.Set("ETag", `"`+b.Digest+`"`)
+		h.Set("Accept-Ranges", "bytes")
+		h.Set("Content-Length", strconv.FormatInt(b.Size, 10))
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
 	if u, ok, err := s.reg.BlobURL(r.Context(), rt.name, rt.ref, redirectLifetime); err != nil {
 		return blobError(err)
 	} else if ok {

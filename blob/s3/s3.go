@@ -520,3 +520,27 @@ func (s *Store) DeleteUpload(ctx context.Context, u *berth.Upload) error {
 	}
 	return nil
 }
+
+// CreateBucket creates the configured bucket if it does not exist, for
+// first setups and tests; berth itself only uses existing buckets.
+func CreateBucket(ctx context.Context, c Config) error {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(c.Region))
+	if err != nil {
+		return err
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if c.Endpoint != "" {
+			o.BaseEndpoint = aws.String(c.Endpoint)
+		}
+		o.UsePathStyle = c.PathStyle
+	})
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &c.Bucket}); err == nil {
+		return nil
+	}
+	_, err = client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &c.Bucket})
+	var owned *types.BucketAlreadyOwnedByYou
+	if errors.As(err, &owned) {
+		return nil
+	}
+	return err
+}

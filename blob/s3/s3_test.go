@@ -22,6 +22,9 @@ func TestBlobStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Prefix = c.Prefix + "/blobtest-" + randomSuffix()
+		if err := CreateBucket(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
 		s, err := Open(context.Background(), c)
 		if err != nil {
 			t.Fatal(err)
