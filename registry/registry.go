@@ -55,7 +55,17 @@ func New(meta berth.MetaStore, blobs berth.BlobStore, c Config) *Registry {
 func (r *Registry) ID() string { return r.id }
 
 // Ready reports whether the stores answer.
-func (r *Registry) Ready(ctx context.Context) error { return r.meta.Ping(ctx) }
+func (r *Registry) Ready(ctx context.Context) error {
+	if err := r.meta.Ping(ctx); err != nil {
+		return fmt.Errorf("metadata store: %w", err)
+	}
+	if p, ok := r.blobs.(interface{ Ping(context.Context) error }); ok {
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("blob store: %w", err)
+		}
+	}
+	return nil
+}
 
 func (r *Registry) nowUTC() time.Time { return r.now().UTC() }
 

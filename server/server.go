@@ -101,7 +101,8 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := reg.Ready(r.Context()); err != nil {
-			http.Error(w, "metadata store unavailable", http.StatusServiceUnavailable)
+			m.log.Warn("not ready", "err", err)
+			http.Error(w, "not ready: a store does not answer; see the server log", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ok\n"))

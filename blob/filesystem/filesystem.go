@@ -60,6 +60,12 @@ func notFound(err error, what string) error {
 	return err
 }
 
+// Ping reports whether the store's directory is there.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := os.Stat(filepath.Join(s.root, "blobs"))
+	return err
+}
+
 // Stat implements berth.BlobStore.
 func (s *Store) Stat(ctx context.Context, digest string) (int64, error) {
 	p, err := s.blobPath(digest)

@@ -145,6 +145,12 @@ func translate(err error, what string) error {
 	return err
 }
 
+// Ping reports whether the bucket answers.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.c.Bucket})
+	return err
+}
+
 // Stat implements berth.BlobStore.
 func (s *Store) Stat(ctx context.Context, digest string) (int64, error) {
 	k, err := s.blobKey(digest)
