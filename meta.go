@@ -109,6 +109,8 @@ type UploadTx interface {
 	UpdateUpload(ctx context.Context, u *Upload, prevSize int64) error
 	// DeleteUpload removes an upload; ENotFound.
 	DeleteUpload(ctx context.Context, id string) error
+	// CountUploads returns how many uploads are in progress.
+	CountUploads(ctx context.Context) (int, error)
 }
 
 // TemplateTx reads and writes repository creation templates.

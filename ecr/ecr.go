@@ -253,3 +253,22 @@ func baseURL(r *http.Request) string {
 	}
 	return scheme + "://" + r.Host
 }
+
+// OperationName returns the ECR operation an X-Amz-Target names, or
+// "unknown", for metrics.
+func OperationName(target string) string {
+	op, ok := strings.CutPrefix(target, TargetPrefix)
+	if !ok || !knownOperations[op] {
+		return "unknown"
+	}
+	return op
+}
+
+var knownOperations = func() map[string]bool {
+	s := New(nil, nil, "", nil)
+	m := map[string]bool{}
+	for op := range s.ops {
+		m[op] = true
+	}
+	return m
+}()

@@ -234,3 +234,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 	}
 }
+
+// OperationName names a registry endpoint request for metrics, such as
+// "manifest PUT" or "upload PATCH".
+func OperationName(method, path string) string {
+	rt, ok := parseRoute(path)
+	if !ok {
+		return "unknown"
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodPatch, http.MethodDelete:
+		return rt.kind + " " + method
+	}
+	return rt.kind + " other"
+}

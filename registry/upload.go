@@ -298,3 +298,12 @@ func (r *Registry) uploadDigest(ctx context.Context, u *berth.Upload, want strin
 	}
 	return string(alg) + ":" + hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// CountUploads returns how many uploads are in progress.
+func (r *Registry) CountUploads(ctx context.Context) (n int, err error) {
+	err = r.meta.View(ctx, func(tx berth.MetaTx) (err error) {
+		n, err = tx.CountUploads(ctx)
+		return err
+	})
+	return n, err
+}

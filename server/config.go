@@ -38,6 +38,10 @@ type Config struct {
 	Blobs string `json:"blobs"`
 	// Migrate applies pending schema migrations at start.
 	Migrate bool `json:"migrate"`
+	// Pprof, if set, is a (loopback) address serving /debug/pprof/.
+	Pprof string `json:"pprof"`
+	// LogRequests logs a line per request.
+	LogRequests bool `json:"logRequests"`
 	// AccessKeyID and SecretAccessKey are the admin credentials; generated
 	// and kept in the data directory when empty. Replicas must share them.
 	AccessKeyID     string `json:"accessKeyId"`
@@ -47,7 +51,7 @@ type Config struct {
 // Defaults is the configuration with nothing set.
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
-		Metadata: "sqlite", Blobs: "filesystem", Migrate: true}
+		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true}
 }
 
 var (
@@ -136,6 +140,7 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 		{&c.Region, "region", "BERTH_REGION", "AWS region the registry answers as"},
 		{&c.Metadata, "metadata", "BERTH_METADATA", "metadata store: sqlite, or postgres://user:password@host/db"},
 		{&c.Blobs, "blobs", "BERTH_BLOBS", "blob store: filesystem, or s3://bucket/prefix?endpoint=URL&region=R"},
+		{&c.Pprof, "pprof", "BERTH_PPROF", "serve Go profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060"},
 		{&c.AccessKeyID, "", "BERTH_ACCESS_KEY_ID", ""},
 		{&c.SecretAccessKey, "", "BERTH_SECRET_ACCESS_KEY", ""},
 	}
@@ -146,6 +151,7 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 	}{
 		{&c.CreateOnPush, "create-on-push", "BERTH_CREATE_ON_PUSH", "create repositories on first push, through a ROOT creation template"},
 		{&c.Migrate, "migrate", "BERTH_MIGRATE", "apply pending metadata schema migrations at start"},
+		{&c.LogRequests, "log-requests", "BERTH_LOG_REQUESTS", "log every request (structured, with its request id)"},
 	}
 	for _, s := range strs {
 		if v, ok := lookup(s.env); ok {

@@ -39,6 +39,8 @@ type Server struct {
 	server    *http.Server
 	meta      berth.MetaStore
 	done      chan error
+	metrics   *metrics
+	pprof     *http.Server
 	closeOnce sync.Once
 	// Credential is the admin credential in use once Run has returned.
 	Credential auth.Credential
@@ -80,6 +82,8 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	m.metrics = newMetrics()
+	meta = timedMeta{MetaStore: meta, h: m.metrics.storeTime}
 	m.meta = meta
 	defer func() {
 		if err != nil {
@@ -98,6 +102,8 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", oci.New(reg, authn, m.log))
 	mux.HandleFunc(ecr.DownloadPrefix, api.Download)
+	m.metrics.uploadsGauge(reg.CountUploads)
+	mux.Handle("GET /metrics", m.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := reg.Ready(r.Context()); err != nil {
@@ -114,6 +120,16 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("listen on %s: %w (is another registry running? choose another --addr)", c.Addr, err)
 	}
 	m.ln = ln
+	if c.Pprof != "" {
+		pl, err := net.Listen("tcp", c.Pprof)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("pprof: listen on %s: %w", c.Pprof, err)
+		}
+		m.pprof = &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 30 * time.Second}
+		go m.pprof.Serve(pl)
+		fmt.Fprintf(m.stdout, "  profiles at http://%s/debug/pprof/\n", pl.Addr())
+	}
 	m.server = &http.Server{Handler: m.accessLog(mux), ReadHeaderTimeout: 30 * time.Second}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
@@ -154,6 +170,9 @@ func (m *Server) close() []error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		errs = append(errs, m.server.Shutdown(ctx))
+		if m.pprof != nil {
+			m.pprof.Close()
+		}
 		if err := <-m.done; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
@@ -210,6 +229,9 @@ func (m *Server) accessLog(h http.Handler) http.Handler {
 		w.Header().Set("X-Amzn-Requestid", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
+		if r.Body != nil {
+			r.Body = countingBody{ReadCloser: r.Body, c: m.metrics.received}
+		}
 		defer func() {
 			// A panic is a bug: log it, answer 500 with the request id, and
 			// keep serving.
@@ -224,6 +246,10 @@ func (m *Server) accessLog(h http.Handler) http.Handler {
 			}
 		}()
 		h.ServeHTTP(rec, r)
+		m.metrics.observe(r, rec.status, time.Since(start), rec.bytes)
+		if !m.Config.LogRequests {
+			return
+		}
 		m.log.Info("request", "id", id, "method", r.Method, "path", r.URL.Path, "target", r.Header.Get("X-Amz-Target"),
 			"status", rec.status, "bytes", rec.bytes, "duration", time.Since(start))
 	})

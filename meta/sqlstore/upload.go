@@ -59,3 +59,10 @@ func (t *Tx) DeleteUpload(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// CountUploads implements berth.UploadTx.
+func (t *Tx) CountUploads(ctx context.Context) (int, error) {
+	var n int
+	err := t.queryRow(ctx, `SELECT count(*) FROM uploads`).Scan(&n)
+	return n, err
+}

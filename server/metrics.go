@@ -1,0 +1,126 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/ecr"
+	"github.com/berth-registry/berth/oci"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the Prometheus metrics of one server, on its own registry
+// (no global state: tests run several servers in one process).
+type metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	received  prometheus.Counter
+	sent      prometheus.Counter
+	storeTime *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "berth_http_requests_total",
+			Help: "HTTP requests by API operation and status code."}, []string{"operation", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "berth_http_request_duration_seconds",
+			Help: "Time to serve a request, by API operation.", Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 14)}, []string{"operation"}),
+		received: prometheus.NewCounter(prometheus.CounterOpts{Name: "berth_http_received_bytes_total", Help: "Request body bytes received."}),
+		sent:     prometheus.NewCounter(prometheus.CounterOpts{Name: "berth_http_sent_bytes_total", Help: "Response body bytes sent."}),
+		storeTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "berth_store_operation_duration_seconds",
+			Help: "Time of metadata transactions and blob store calls.", Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 14)}, []string{"store", "operation"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.received, m.sent, m.storeTime,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// uploadsGauge reports the uploads in progress, counted when scraped.
+func (m *metrics) uploadsGauge(count func(context.Context) (int, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "berth_uploads_in_progress",
+		Help: "Blob uploads started and not yet completed or cancelled."}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := count(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+}
+
+func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// operation names a request for metrics, with bounded cardinality.
+func operation(r *http.Request) string {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/":
+		return "ecr:" + ecr.OperationName(r.Header.Get("X-Amz-Target"))
+	case strings.HasPrefix(r.URL.Path, "/v2"):
+		return "oci:" + oci.OperationName(r.Method, r.URL.Path)
+	case strings.HasPrefix(r.URL.Path, ecr.DownloadPrefix):
+		return "download"
+	case r.URL.Path == "/metrics" || r.URL.Path == "/healthz" || r.URL.Path == "/readyz":
+		return strings.TrimPrefix(r.URL.Path, "/")
+	}
+	return "other"
+}
+
+func (m *metrics) observe(r *http.Request, status int, d time.Duration, sent int64) {
+	op := operation(r)
+	m.requests.WithLabelValues(op, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(op).Observe(d.Seconds())
+	m.sent.Add(float64(sent))
+}
+
+// countingBody counts request body bytes as they are read.
+type countingBody struct {
+	io.ReadCloser
+	c prometheus.Counter
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.c.Add(float64(n))
+	return n, err
+}
+
+// pprofHandler serves the runtime profiles (berth serve --pprof).
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// timedMeta times the transactions of a MetaStore.
+type timedMeta struct {
+	berth.MetaStore
+	h *prometheus.HistogramVec
+}
+
+func (t timedMeta) View(ctx context.Context, fn func(berth.MetaTx) error) error {
+	defer t.since("view", time.Now())
+	return t.MetaStore.View(ctx, fn)
+}
+
+func (t timedMeta) Update(ctx context.Context, fn func(berth.MetaTx) error) error {
+	defer t.since("update", time.Now())
+	return t.MetaStore.Update(ctx, fn)
+}
+
+func (t timedMeta) since(op string, start time.Time) {
+	t.h.WithLabelValues("metadata", op).Observe(time.Since(start).Seconds())
+}
