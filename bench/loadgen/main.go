@@ -1,0 +1,392 @@
+// Command loadgen is berth's benchmark: it runs berth (embedded default,
+// full durability) and CNCF Distribution (Debian's docker-registry,
+// filesystem storage) side by side, measures each figure on both in
+// alternating rounds, and writes the medians, ranges and ratios to a
+// Markdown report. bench/run builds everything and calls it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+type options struct {
+	berth, peer, work, out string
+	rounds                 int
+	quick                  bool
+}
+
+// sizes of the run; quick shrinks them for the CI smoke test.
+type sizes struct {
+	small, medium, large             int // the 1 MiB, 64 MiB and 512 MiB blobs
+	smallCount, medCount             int
+	chunk                            int
+	manifestsC1, manifests32, gets32 int
+	tagsA, tagsB, page               int
+	big                              int64 // the 2 GiB blob
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.berth, "berth", "", "berth binary")
+	flag.StringVar(&o.peer, "peer", "/usr/bin/docker-registry", "CNCF Distribution binary")
+	flag.StringVar(&o.work, "work", "", "working directory for both registries' data (default: a temporary one)")
+	flag.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write")
+	flag.IntVar(&o.rounds, "rounds", 3, "alternating rounds per figure")
+	flag.BoolVar(&o.quick, "quick", false, "small sizes and one round: a smoke test of the benchmark, not a measurement")
+	flag.Parse()
+	if o.berth == "" {
+		log.Fatal("loadgen: -berth is required")
+	}
+	if o.quick {
+		o.rounds = 1
+	}
+	if err := run(o); err != nil {
+		log.Fatal("loadgen: ", err)
+	}
+}
+
+func run(o options) error {
+	sz := sizes{small: 1 * mib, medium: 64 * mib, large: 512 * mib, smallCount: 64, medCount: 4, chunk: 8 * mib,
+		manifestsC1: 400, manifests32: 3000, gets32: 10000, tagsA: 10000, tagsB: 100000, page: 1000, big: 2 << 30}
+	if o.quick {
+		sz = sizes{small: 1 * mib, medium: 4 * mib, large: 16 * mib, smallCount: 4, medCount: 2, chunk: 4 * mib,
+			manifestsC1: 20, manifests32: 64, gets32: 64, tagsA: 300, tagsB: 2000, page: 100, big: 64 * mib}
+	}
+	initPool(sz.large)
+	work := o.work
+	if work == "" {
+		dir, err := os.MkdirTemp("", "berth-bench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		work = dir
+	}
+	b, err := startBerth(o.berth, filepath.Join(work, "berth"))
+	if err != nil {
+		return err
+	}
+	p, err := startDistribution(o.peer, filepath.Join(work, "distribution"))
+	if err != nil {
+		b.stop()
+		return err
+	}
+	stopSampling := sampleRSS(b, p)
+	defer func() { stopSampling(); b.stop(); p.stop() }()
+	r := &report{}
+	both := []*target{b, p}
+	each := func(round int, fn func(t *target) error) error {
+		order := both
+		if round%2 == 1 {
+			order = []*target{p, b}
+		}
+		for _, t := range order {
+			if err := fn(t); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+		}
+		return nil
+	}
+	const repo = "bench/app"
+	last := map[string]map[int]blob{"berth": {}, "distribution": {}}
+	imgs := map[string]smallImage{}
+	for _, t := range both {
+		img, err := prepareImage(t, repo)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		imgs[t.name] = img
+	}
+	log.Printf("pushes and pulls, %d rounds", o.rounds)
+	for round := 0; round < o.rounds; round++ {
+		err := each(round, func(t *target) error {
+			for _, c := range []struct {
+				size, count int
+				name        string
+			}{{sz.small, sz.smallCount, "1 MiB"}, {sz.medium, sz.medCount, "64 MiB"}, {sz.large, 1, "512 MiB"}} {
+				v, blobs, err := pushFigure(t, repo, c.size, c.count, 0)
+				if err != nil {
+					return err
+				}
+				r.add("Blob push, 1 stream, "+c.name+" monolithic", "MB/s", t.name, v)
+				last[t.name][c.size] = blobs[len(blobs)-1]
+			}
+			v, _, err := pushFigure(t, repo, sz.large, 1, sz.chunk)
+			if err != nil {
+				return err
+			}
+			r.add(fmt.Sprintf("Blob push, 1 stream, 512 MiB in %d MiB PATCHes", sz.chunk/mib), "MB/s", t.name, v)
+			for _, streams := range []int{1, 8} {
+				for _, c := range []struct {
+					size, repeats int
+					name          string
+				}{{sz.small, 32, "1 MiB"}, {sz.medium, 2, "64 MiB"}, {sz.large, 1, "512 MiB"}} {
+					v, err := pullFigure(t, repo, last[t.name][c.size], streams, c.repeats)
+					if err != nil {
+						return err
+					}
+					r.add(fmt.Sprintf("Blob pull, %d stream(s), %s", streams, c.name), "MB/s", t.name, v)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	log.Print("manifests")
+	for round := 0; round < o.rounds; round++ {
+		err := each(round, func(t *target) error {
+			img := imgs[t.name]
+			for _, c := range []struct{ n, conc int }{{sz.manifestsC1, 1}, {sz.manifests32, 32}} {
+				ops, p99, err := manifestPutFigure(t, repo, img, c.n, c.conc)
+				if err != nil {
+					return err
+				}
+				r.add(fmt.Sprintf("Manifest PUT, c=%d", c.conc), "req/s", t.name, ops)
+				r.add(fmt.Sprintf("Manifest PUT, c=%d, p99", c.conc), "ms", t.name, p99)
+			}
+			tags := t.tags
+			ops, p99, err := manifestGetFigure(t, repo, tags, sz.gets32, 32)
+			if err != nil {
+				return err
+			}
+			r.add("Manifest GET by tag, c=32", "req/s", t.name, ops)
+			r.add("Manifest GET by tag, c=32, p99", "ms", t.name, p99)
+			if t.name != "berth" {
+				return nil
+			}
+			for _, c := range []struct{ n, conc int }{{sz.manifestsC1, 1}, {sz.manifests32, 32}} {
+				ops, p99, err := ecrPutFigure(t, repo, img, c.n, c.conc)
+				if err != nil {
+					return err
+				}
+				r.add(fmt.Sprintf("ECR PutImage (SigV4, aws-sdk-go-v2), c=%d", c.conc), "req/s", t.name, ops)
+				r.add(fmt.Sprintf("ECR PutImage (SigV4, aws-sdk-go-v2), c=%d, p99", c.conc), "ms", t.name, p99)
+			}
+			ops, p99, err = ecrGetFigure(t, repo, tags, sz.gets32, 32)
+			if err != nil {
+				return err
+			}
+			r.add("ECR BatchGetImage, c=32", "req/s", t.name, ops)
+			r.add("ECR BatchGetImage, c=32, p99", "ms", t.name, p99)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	log.Print("tags lists")
+	for _, t := range both {
+		img := imgs[t.name]
+		m := img.manifest(-1)
+		for _, rp := range []string{"bench/tags-a", "bench/tags-b"} {
+			if t.name == "berth" {
+				// berth needs the repository and the blobs in it first.
+				if _, err := prepareImageIn(t, rp, img); err != nil {
+					return err
+				}
+			} else if err := pushBlobsTo(t, rp, img); err != nil {
+				return err
+			}
+			if err := t.putManifest(rp, "seed", m); err != nil {
+				return err
+			}
+		}
+	}
+	stopSampling()
+	for i, t := range both {
+		t.stop()
+		d := digestOfBytes(imgs[t.name].manifest(-1))
+		if err := seedTags(t, "bench/tags-a", sz.tagsA, d); err != nil {
+			return err
+		}
+		if err := seedTags(t, "bench/tags-b", sz.tagsB, d); err != nil {
+			return err
+		}
+		var restarted *target
+		if t.name == "berth" {
+			restarted, err = startBerth(o.berth, t.dataDir)
+		} else {
+			restarted, err = startDistribution(o.peer, filepath.Dir(t.dataDir))
+		}
+		if err != nil {
+			return err
+		}
+		restarted.peakRSS = t.peakRSS
+		both[i] = restarted
+	}
+	b, p = both[0], both[1]
+	stopSampling = sampleRSS(b, p)
+	for round := 0; round < o.rounds; round++ {
+		err := each(round, func(t *target) error {
+			v, err := tagsWalk(t, "bench/tags-a", sz.tagsA+1, sz.page)
+			if err != nil {
+				return err
+			}
+			r.add(fmt.Sprintf("Tags list, %d tags, n=%d: mean page", sz.tagsA, sz.page), "ms", t.name, v)
+			first, err := pageTime(t, "bench/tags-b", sz.page, "", 5)
+			if err != nil {
+				return err
+			}
+			lastPage, err := pageTime(t, "bench/tags-b", sz.page, tagName(sz.tagsB-sz.page-1), 5)
+			if err != nil {
+				return err
+			}
+			r.add(fmt.Sprintf("Tags list, %d tags, n=%d: first page", sz.tagsB, sz.page), "ms", t.name, first)
+			r.add(fmt.Sprintf("Tags list, %d tags, n=%d: last page", sz.tagsB, sz.page), "ms", t.name, lastPage)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	log.Print("memory")
+	grow, err := rssGrowth(b, repo, sz.big)
+	if err != nil {
+		return err
+	}
+	r.add(fmt.Sprintf("RSS growth while pushing one %d MiB blob", sz.big/mib), "MiB", "berth", grow)
+	stopSampling()
+	b.samplePeak()
+	p.samplePeak()
+	r.add("Peak RSS over the run", "MiB", "berth", float64(b.peakRSS)/mib)
+	r.add("Peak RSS over the run", "MiB", "distribution", float64(p.peakRSS)/mib)
+
+	log.Print("the machine's ceiling")
+	bare, stopBare := bareServer()
+	defer stopBare()
+	for round := 0; round < o.rounds; round++ {
+		r.add("sha256, one core, Go "+runtime.Version(), "MB/s", "ceiling", sha256Rate(sz.large))
+		for _, c := range []struct {
+			size, count int
+			name        string
+		}{{sz.small, sz.smallCount, "1 MiB"}, {sz.medium, sz.medCount, "64 MiB"}, {sz.large, 1, "512 MiB"}} {
+			v, err := bare.barePut(c.size, c.count)
+			if err != nil {
+				return err
+			}
+			r.add("Bare Go HTTP PUT, "+c.name, "MB/s", "ceiling", v)
+			for _, streams := range []int{1, 8} {
+				v, err := bare.bareGet(c.size, streams, 2)
+				if err != nil {
+					return err
+				}
+				r.add(fmt.Sprintf("Bare Go HTTP GET, %d stream(s), %s", streams, c.name), "MB/s", "ceiling", v)
+			}
+		}
+	}
+	return r.write(o, sz)
+}
+
+func pushBlobsTo(t *target, repo string, img smallImage) error {
+	for _, b := range []blob{img.config, img.layer} {
+		if err := t.pushMonolithic(repo, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func prepareImageIn(t *target, repo string, img smallImage) (smallImage, error) {
+	return img, pushBlobsTo(t, repo, img)
+}
+
+// sampleRSS records each server's peak resident memory until stopped.
+func sampleRSS(ts ...*target) func() {
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, t := range ts {
+					t.samplePeak()
+				}
+			}
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
+}
+
+// report collects samples per figure and target.
+type report struct {
+	order []string
+	units map[string]string
+	data  map[string]map[string][]float64
+}
+
+func (r *report) add(figure, unit, who string, v float64) {
+	if r.data == nil {
+		r.data, r.units = map[string]map[string][]float64{}, map[string]string{}
+	}
+	if _, ok := r.data[figure]; !ok {
+		r.order = append(r.order, figure)
+		r.data[figure] = map[string][]float64{}
+		r.units[figure] = unit
+	}
+	r.data[figure][who] = append(r.data[figure][who], v)
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func span(v []float64) string {
+	if len(v) == 0 {
+		return ""
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return fmt.Sprintf("%s–%s", num(s[0]), num(s[len(s)-1]))
+}
+
+func num(f float64) string {
+	switch {
+	case f >= 100:
+		return fmt.Sprintf("%.0f", f)
+	case f >= 10:
+		return fmt.Sprintf("%.1f", f)
+	}
+	return fmt.Sprintf("%.2f", f)
+}
+
+func (r *report) med(figure, who string) float64 { return median(r.data[figure][who]) }
+
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		mem = strings.Fields(strings.SplitN(string(b), "\n", 2)[0])[1] + " kB RAM"
+	}
+	return fmt.Sprintf("%d CPUs (%s), %s, %s/%s, %s", runtime.NumCPU(), model, mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}

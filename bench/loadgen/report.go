@@ -1,0 +1,123 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+func digestOfBytes(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// goal is one target of the issue, checked against the medians.
+type goal struct {
+	figure, text string
+	met          func(r *report) (bool, string)
+}
+
+func ratioAtLeast(figure string, x float64) func(r *report) (bool, string) {
+	return func(r *report) (bool, string) {
+		q := r.med(figure, "berth") / r.med(figure, "distribution")
+		return q >= x, fmt.Sprintf("%.2f×", q)
+	}
+}
+
+func ratioAtMost(figure string, x float64) func(r *report) (bool, string) {
+	return func(r *report) (bool, string) {
+		q := r.med(figure, "berth") / r.med(figure, "distribution")
+		return q <= x, fmt.Sprintf("%.2f×", q)
+	}
+}
+
+func (r *report) goals(sz sizes) []goal {
+	sha := ""
+	for _, f := range r.order {
+		if strings.HasPrefix(f, "sha256, one core") {
+			sha = f
+		}
+	}
+	ofSha := func(figure string) func(r *report) (bool, string) {
+		return func(r *report) (bool, string) {
+			q := r.med(figure, "berth") / r.med(sha, "ceiling")
+			return q >= 0.7, fmt.Sprintf("%.0f%% of sha256", q*100)
+		}
+	}
+	chunked := fmt.Sprintf("Blob push, 1 stream, 512 MiB in %d MiB PATCHes", sz.chunk/mib)
+	tagsA := fmt.Sprintf("Tags list, %d tags, n=%d: mean page", sz.tagsA, sz.page)
+	first := fmt.Sprintf("Tags list, %d tags, n=%d: first page", sz.tagsB, sz.page)
+	last := fmt.Sprintf("Tags list, %d tags, n=%d: last page", sz.tagsB, sz.page)
+	big := fmt.Sprintf("RSS growth while pushing one %d MiB blob", sz.big/mib)
+	var gs []goal
+	for _, f := range []string{"Blob push, 1 stream, 64 MiB monolithic", "Blob push, 1 stream, 512 MiB monolithic", chunked} {
+		gs = append(gs, goal{f, "≥ 3× the peer", ratioAtLeast(f, 3)}, goal{f, "≥ 70% of one core of sha256", ofSha(f)})
+	}
+	gs = append(gs,
+		goal{"Blob push, 1 stream, 1 MiB monolithic", "≥ 4× the peer", ratioAtLeast("Blob push, 1 stream, 1 MiB monolithic", 4)},
+		goal{"Blob pull, 1 stream(s), 512 MiB", "≥ 1.2× the peer", ratioAtLeast("Blob pull, 1 stream(s), 512 MiB", 1.2)},
+		goal{"Blob pull, 1 stream(s), 1 MiB", "≥ 3× the peer", ratioAtLeast("Blob pull, 1 stream(s), 1 MiB", 3)},
+		goal{"Manifest PUT, c=1", "≥ 3× the peer", ratioAtLeast("Manifest PUT, c=1", 3)},
+		goal{"Manifest PUT, c=32", "≥ 5× the peer", ratioAtLeast("Manifest PUT, c=32", 5)},
+		goal{"Manifest GET by tag, c=32", "≥ 10× the peer", ratioAtLeast("Manifest GET by tag, c=32", 10)},
+		goal{tagsA, "≤ ¼ of the peer's time", ratioAtMost(tagsA, 0.25)},
+		goal{first, "≤ ¼ of the peer's time", ratioAtMost(first, 0.25)},
+		goal{last, "≤ ¼ of the peer's time", ratioAtMost(last, 0.25)},
+		goal{last, "≤ 1.5× berth's first page", func(r *report) (bool, string) {
+			q := r.med(last, "berth") / r.med(first, "berth")
+			return q <= 1.5, fmt.Sprintf("%.2f× the first page", q)
+		}},
+		goal{"Peak RSS over the run", "≤ ½ the peer's", ratioAtMost("Peak RSS over the run", 0.5)},
+		goal{big, "< 32 MiB", func(r *report) (bool, string) {
+			v := r.med(big, "berth")
+			return v < 32, fmt.Sprintf("%.1f MiB", v)
+		}},
+	)
+	return gs
+}
+
+func (r *report) write(o options, sz sizes) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# berth benchmark results\n\n")
+	if o.quick {
+		fmt.Fprintf(&b, "**Quick smoke run (small sizes, one round): proves the benchmark works; the figures mean nothing.**\n\n")
+	}
+	fmt.Fprintf(&b, "Run %s with `bench/run` on %s. %d alternating round(s) per figure; median, then min–max.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), o.rounds)
+	fmt.Fprintf(&b, "berth: embedded default (SQLite WAL synchronous=FULL, filesystem blobs, every write fsynced), Basic auth on. ")
+	fmt.Fprintf(&b, "Peer: CNCF Distribution (`%s`, Debian's docker-registry) with filesystem storage, no auth, no fsync. ", o.peer)
+	fmt.Fprintf(&b, "Both on loopback, the load generator on the same 2-core machine; the machine is shared and noisy.\n\n")
+	fmt.Fprintf(&b, "## Targets\n\n| figure | target | result | met |\n|---|---|---|---|\n")
+	metAll := true
+	for _, g := range r.goals(sz) {
+		ok, got := g.met(r)
+		mark := "yes"
+		if !ok {
+			mark, metAll = "**no**", false
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.figure, g.text, got, mark)
+	}
+	fmt.Fprintf(&b, "\nAll targets met: %v.\n\n## Figures\n\n| figure | unit | berth | distribution | berth/peer |\n|---|---|---|---|---|\n", metAll)
+	for _, f := range r.order {
+		d := r.data[f]
+		if c, ok := d["ceiling"]; ok {
+			fmt.Fprintf(&b, "| %s | %s | %s (%s) machine ceiling | | |\n", f, r.units[f], num(median(c)), span(c))
+			continue
+		}
+		row := fmt.Sprintf("| %s | %s | %s (%s) |", f, r.units[f], num(median(d["berth"])), span(d["berth"]))
+		if p, ok := d["distribution"]; ok {
+			row += fmt.Sprintf(" %s (%s) | %.2f |", num(median(p)), span(p), median(d["berth"])/median(p))
+		} else {
+			row += " n/a (no ECR API) | |"
+		}
+		fmt.Fprintln(&b, row)
+	}
+	fmt.Fprintf(&b, "\nReproduce with `bench/run` (about 5 minutes; `bench/run --quick` is the smoke test CI runs).\n")
+	if err := os.WriteFile(o.out, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(b.String())
+	return nil
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// target is one registry under test, running as its own process.
+type target struct {
+	name     string // "berth" or "distribution"
+	url      string
+	user     string // Basic auth; "" for none
+	password string
+	cmd      *exec.Cmd
+	dataDir  string
+	peakRSS  int64 // bytes, the largest VmHWM seen
+	tags     []string
+}
+
+func freePort() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+const benchKey, benchSecret = "BKIABENCHMARK0000000", "bench-secret"
+
+// startBerth runs berth on its embedded default with full durability.
+func startBerth(bin, dir string) (*target, error) {
+	addr := freePort()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir, "--create-on-push", "--log-requests=false")
+	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+benchKey, "BERTH_SECRET_ACCESS_KEY="+benchSecret)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	t := &target{name: "berth", url: "http://" + addr, user: benchKey, password: benchSecret, cmd: cmd, dataDir: dir}
+	return t, t.start("/healthz")
+}
+
+// startDistribution runs CNCF Distribution (Debian's docker-registry)
+// with filesystem storage and no auth, logging only errors.
+func startDistribution(bin, dir string) (*target, error) {
+	addr := freePort()
+	cfg := filepath.Join(dir, "config.yml")
+	os.MkdirAll(filepath.Join(dir, "root"), 0o755)
+	conf := fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: %s
+`, filepath.Join(dir, "root"), addr)
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve", cfg)
+	t := &target{name: "distribution", url: "http://" + addr, cmd: cmd, dataDir: filepath.Join(dir, "root")}
+	return t, t.start("/v2/")
+}
+
+func (t *target) start(probe string) error {
+	if err := t.cmd.Start(); err != nil {
+		return err
+	}
+	for i := 0; i < 200; i++ {
+		resp, err := http.Get(t.url + probe)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.stop()
+	return fmt.Errorf("%s did not start", t.name)
+}
+
+func (t *target) stop() {
+	t.samplePeak()
+	t.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { t.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// status reads a field of /proc/<pid>/status in bytes.
+func (t *target) status(field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", t.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (t *target) samplePeak() {
+	if hwm := t.status("VmHWM"); hwm > t.peakRSS {
+		t.peakRSS = hwm
+	}
+}
+
+// resetPeak makes VmHWM start again from the current RSS.
+func (t *target) resetPeak() {
+	t.samplePeak()
+	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", t.cmd.Process.Pid), []byte("5"), 0o200)
+}
