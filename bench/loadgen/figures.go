@@ -369,3 +369,24 @@ func (t *target) bareGet(size, streams, repeats int) (float64, error) {
 		return nil
 	})
 }
+
+// diskRate is this disk's durable sequential write rate: size bytes
+// written and fdatasynced, in MB/s.
+func diskRate(dir string, size int) (float64, error) {
+	f, err := os.CreateTemp(dir, "disk-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	start := time.Now()
+	for off := 0; off < size; off += 8 * mib {
+		if _, err := f.Write(pool[off:min(off+8*mib, size)]); err != nil {
+			return 0, err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	return float64(size) / 1e6 / time.Since(start).Seconds(), nil
+}

@@ -267,6 +267,11 @@ func run(o options) error {
 	defer stopBare()
 	for round := 0; round < o.rounds; round++ {
 		r.add("sha256, one core, Go "+runtime.Version(), "MB/s", "ceiling", sha256Rate(sz.large))
+		disk, err := diskRate(work, sz.large)
+		if err != nil {
+			return err
+		}
+		r.add("Disk: sequential write of 512 MiB + fdatasync, where both registries keep data", "MB/s", "ceiling", disk)
 		for _, c := range []struct {
 			size, count int
 			name        string
