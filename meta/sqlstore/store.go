@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-registry/berth"
@@ -38,13 +39,69 @@ type Dialect struct {
 type Store struct {
 	writer, reader *sql.DB
 	d              *Dialect
+	// Prepared statements, per pool: parsing each query once, not per call.
+	writeStmts, readStmts *stmtCache
+}
+
+// stmtCache keeps each query prepared once per pool. A query seen for
+// the first time inside a transaction is prepared on that transaction,
+// and on the pool once the transaction has ended: with SQLite's single
+// writer connection, the pool has no other connection to prepare on.
+type stmtCache struct {
+	db      *sql.DB
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt
+	pending map[string]bool
+}
+
+func (c *stmtCache) get(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.m[q]
+	if s == nil {
+		c.pending[q] = true
+	}
+	return s
+}
+
+// preparePending prepares, on the pool, the queries first seen since.
+func (c *stmtCache) preparePending(ctx context.Context) {
+	c.mu.Lock()
+	qs := make([]string, 0, len(c.pending))
+	for q := range c.pending {
+		qs = append(qs, q)
+	}
+	clear(c.pending)
+	c.mu.Unlock()
+	for _, q := range qs {
+		s, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			continue // it will be prepared per transaction
+		}
+		c.mu.Lock()
+		if c.m[q] == nil {
+			c.m[q] = s
+		} else {
+			s.Close()
+		}
+		c.mu.Unlock()
+	}
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, pending: map[string]bool{}}
 }
 
 var _ berth.MetaStore = (*Store)(nil)
 
 // New returns a store over the pools.
 func New(writer, reader *sql.DB, d *Dialect) *Store {
-	return &Store{writer: writer, reader: reader, d: d}
+	s := &Store{writer: writer, reader: reader, d: d, writeStmts: newStmtCache(writer)}
+	s.readStmts = s.writeStmts
+	if reader != writer {
+		s.readStmts = newStmtCache(reader)
+	}
+	return s
 }
 
 // Close implements berth.MetaStore.
@@ -60,7 +117,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.reader.PingContext(ct
 
 // View implements berth.MetaStore.
 func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
-	return s.run(ctx, s.reader, &sql.TxOptions{ReadOnly: true}, fn)
+	return s.run(ctx, s.reader, s.readStmts, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
 // Update implements berth.MetaStore. A transaction that loses a race with
@@ -68,7 +125,7 @@ func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
 func (s *Store) Update(ctx context.Context, fn func(berth.MetaTx) error) error {
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
-		err = s.run(ctx, s.writer, &sql.TxOptions{Isolation: s.d.Isolation}, fn)
+		err = s.run(ctx, s.writer, s.writeStmts, &sql.TxOptions{Isolation: s.d.Isolation}, fn)
 		if err == nil || s.d.Retryable == nil || !s.d.Retryable(err) {
 			return err
 		}
@@ -81,12 +138,13 @@ func (s *Store) Update(ctx context.Context, fn func(berth.MetaTx) error) error {
 	return err
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(berth.MetaTx) error) error {
+func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql.TxOptions, fn func(berth.MetaTx) error) error {
 	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
 	}
-	if err := fn(&Tx{tx: tx, d: s.d}); err != nil {
+	defer stmts.preparePending(ctx)
+	if err := fn(&Tx{tx: tx, d: s.d, stmts: stmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -98,8 +156,9 @@ func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn fun
 
 // Tx is one transaction.
 type Tx struct {
-	tx *sql.Tx
-	d  *Dialect
+	tx    *sql.Tx
+	d     *Dialect
+	stmts *stmtCache
 }
 
 var _ berth.MetaTx = (*Tx)(nil)
@@ -122,16 +181,50 @@ func (d *Dialect) rebind(q string) string {
 	return b.String()
 }
 
+// stmt returns q prepared, bound to this transaction.
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	q = t.d.rebind(q)
+	if s := t.stmts.get(q); s != nil {
+		return t.tx.StmtContext(ctx, s), nil
+	}
+	return t.tx.PrepareContext(ctx, q)
+}
+
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.d.rebind(q), args...)
+	s, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
 }
 
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
+	s, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
 }
 
-func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+// row is a *sql.Row or the error of preparing it.
+type row struct {
+	r   *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.r.Scan(dest...)
+}
+
+func (t *Tx) queryRow(ctx context.Context, q string, args ...any) row {
+	s, err := t.stmt(ctx, q)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{r: s.QueryRowContext(ctx, args...)}
 }
 
 func notFound(err error, format string, args ...any) error {
