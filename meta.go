@@ -55,8 +55,12 @@ type RepositoryTx interface {
 type ManifestTx interface {
 	// PutManifest inserts m with its references; EConflict if present.
 	PutManifest(ctx context.Context, m *Manifest) error
-	// GetManifest returns a manifest (Blobs and Children left empty); ENotFound.
+	// GetManifest returns a manifest (Blobs and Children left empty);
+	// ENotFound if it or its repository does not exist.
 	GetManifest(ctx context.Context, repo, digest string) (*Manifest, error)
+	// GetTaggedManifest returns the manifest a tag points at; ENotFound if
+	// the tag or the repository does not exist.
+	GetTaggedManifest(ctx context.Context, repo, tag string) (*Manifest, error)
 	// DeleteManifest deletes a manifest, its references and its tags; ENotFound.
 	DeleteManifest(ctx context.Context, repo, digest string) error
 	// ListImages returns images by digest after p.After, with their tags.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/manifest"
@@ -204,38 +205,11 @@ type ImageFailure struct {
 
 // resolve finds the manifest digest an identifier names, or a failure.
 func resolve(ctx context.Context, tx berth.MetaTx, repo string, id berth.ImageRef) (string, *ImageFailure, error) {
-	fail := func(code, reason string) (string, *ImageFailure, error) {
-		return "", &ImageFailure{ID: id, Code: code, Reason: reason}, nil
+	m, failure, err := lookupImage(ctx, tx, repo, id)
+	if err != nil || failure != nil {
+		return "", failure, err
 	}
-	switch {
-	case id.Digest == "" && id.Tag == "":
-		return fail("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null")
-	case id.Digest != "" && ValidDigest("imageDigest", id.Digest) != nil:
-		return fail("InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'")
-	case id.Tag != "" && ValidTag(id.Tag) != nil:
-		return fail("InvalidImageTag", "Invalid request parameters: image tag should be 1 to 300 characters of letters, digits, '_', '.' and '-'")
-	}
-	digest := id.Digest
-	if id.Tag != "" {
-		d, err := tx.GetTag(ctx, repo, id.Tag)
-		if berth.IsCode(err, berth.ENotFound) {
-			return fail("ImageNotFound", "Requested image not found")
-		}
-		if err != nil {
-			return "", nil, err
-		}
-		if digest != "" && !strings.EqualFold(d, digest) {
-			return fail("ImageTagDoesNotMatchDigest", fmt.Sprintf("Invalid request parameters: the tag '%s' points at %s, not %s", id.Tag, d, digest))
-		}
-		return d, nil, nil
-	}
-	if _, err := tx.GetManifest(ctx, repo, digest); err != nil {
-		if berth.IsCode(err, berth.ENotFound) {
-			return fail("ImageNotFound", "Requested image not found")
-		}
-		return "", nil, err
-	}
-	return digest, nil, nil
+	return m.Digest, nil, nil
 }
 
 func validImageIDs(ids []berth.ImageRef) error {
@@ -259,28 +233,24 @@ func (r *Registry) BatchGetImage(ctx context.Context, repo string, ids []berth.I
 	}
 	var images []berth.Image
 	var failures []ImageFailure
-	var pulled []string
+	var stale []string
+	now := r.nowUTC()
 	err := r.meta.View(ctx, func(tx berth.MetaTx) error {
-		if _, err := r.getRepo(ctx, tx, repo); err != nil {
-			return err
-		}
 		seen := map[berth.ImageRef]bool{}
+		missing := false
 		for _, id := range ids {
 			if seen[id] {
 				continue
 			}
 			seen[id] = true
-			digest, failure, err := resolve(ctx, tx, repo, id)
+			m, failure, err := lookupImage(ctx, tx, repo, id)
 			if err != nil {
 				return err
 			}
 			if failure != nil {
+				missing = missing || failure.Code == "ImageNotFound"
 				failures = append(failures, *failure)
 				continue
-			}
-			m, err := tx.GetManifest(ctx, repo, digest)
-			if err != nil {
-				return err
 			}
 			if len(accepted) > 0 && !slices.Contains(accepted, m.MediaType) {
 				failures = append(failures, ImageFailure{ID: id, Code: "ImageNotFound",
@@ -292,30 +262,61 @@ func (r *Registry) BatchGetImage(ctx context.Context, repo string, ids []berth.I
 				img.Tags = []string{id.Tag}
 			}
 			images = append(images, img)
-			pulled = append(pulled, digest)
+			if now.Sub(m.LastPulledAt) > pullRecordInterval && !slices.Contains(stale, m.Digest) {
+				stale = append(stale, m.Digest)
+			}
+		}
+		if missing || len(images) == 0 {
+			// Only now tell a missing repository from missing images.
+			if _, err := r.getRepo(ctx, tx, repo); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	r.recordPulls(ctx, repo, pulled)
+	r.recordPulls(ctx, repo, stale, now)
 	return images, failures, nil
 }
 
-// recordPulls updates lastRecordedPullTime, at most once an hour per image
-// so that pulls do not turn into writes.
-func (r *Registry) recordPulls(ctx context.Context, repo string, digests []string) {
-	now := r.nowUTC()
-	var stale []string
-	_ = r.meta.View(ctx, func(tx berth.MetaTx) error {
-		for _, d := range digests {
-			if m, err := tx.GetManifest(ctx, repo, d); err == nil && now.Sub(m.LastPulledAt) > pullRecordInterval {
-				stale = append(stale, d)
-			}
-		}
-		return nil
-	})
+// lookupImage finds the manifest an identifier names in one query, or the
+// per-image failure ECR reports.
+func lookupImage(ctx context.Context, tx berth.MetaTx, repo string, id berth.ImageRef) (*berth.Manifest, *ImageFailure, error) {
+	fail := func(code, reason string) (*berth.Manifest, *ImageFailure, error) {
+		return nil, &ImageFailure{ID: id, Code: code, Reason: reason}, nil
+	}
+	switch {
+	case id.Digest == "" && id.Tag == "":
+		return fail("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null")
+	case id.Digest != "" && ValidDigest("imageDigest", id.Digest) != nil:
+		return fail("InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'")
+	case id.Tag != "" && ValidTag(id.Tag) != nil:
+		return fail("InvalidImageTag", "Invalid request parameters: image tag should be 1 to 300 characters of letters, digits, '_', '.' and '-'")
+	}
+	var m *berth.Manifest
+	var err error
+	if id.Tag != "" {
+		m, err = tx.GetTaggedManifest(ctx, repo, id.Tag)
+	} else {
+		m, err = tx.GetManifest(ctx, repo, id.Digest)
+	}
+	switch {
+	case berth.IsCode(err, berth.ENotFound):
+		return fail("ImageNotFound", "Requested image not found")
+	case err != nil:
+		return nil, nil, err
+	case id.Tag != "" && id.Digest != "" && !strings.EqualFold(m.Digest, id.Digest):
+		return fail("ImageTagDoesNotMatchDigest", fmt.Sprintf("Invalid request parameters: the tag '%s' points at %s, not %s", id.Tag, m.Digest, id.Digest))
+	}
+	return m, nil, nil
+}
+
+// recordPulls updates lastRecordedPullTime of images whose record is
+// stale (ECR refreshes it at least daily; berth hourly), so that pulls do
+// not turn into writes.
+func (r *Registry) recordPulls(ctx context.Context, repo string, stale []string, now time.Time) {
 	if len(stale) == 0 {
 		return
 	}

@@ -22,6 +22,7 @@ type options struct {
 	berth, peer, work, out string
 	rounds                 int
 	quick                  bool
+	only                   string
 }
 
 // sizes of the run; quick shrinks them for the CI smoke test.
@@ -42,6 +43,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write")
 	flag.IntVar(&o.rounds, "rounds", 3, "alternating rounds per figure")
 	flag.BoolVar(&o.quick, "quick", false, "small sizes and one round: a smoke test of the benchmark, not a measurement")
+	flag.StringVar(&o.only, "only", "", "run one group of figures (blobs, manifests), for profiling; no report")
 	flag.Parse()
 	if o.berth == "" {
 		log.Fatal("loadgen: -berth is required")
@@ -107,7 +109,7 @@ func run(o options) error {
 		imgs[t.name] = img
 	}
 	log.Printf("pushes and pulls, %d rounds", o.rounds)
-	for round := 0; round < o.rounds; round++ {
+	for round := 0; round < o.rounds && (o.only == "" || o.only == "blobs"); round++ {
 		err := each(round, func(t *target) error {
 			for _, c := range []struct {
 				size, count int
@@ -144,7 +146,7 @@ func run(o options) error {
 		}
 	}
 	log.Print("manifests")
-	for round := 0; round < o.rounds; round++ {
+	for round := 0; round < o.rounds && (o.only == "" || o.only == "manifests"); round++ {
 		err := each(round, func(t *target) error {
 			img := imgs[t.name]
 			for _, c := range []struct{ n, conc int }{{sz.manifestsC1, 1}, {sz.manifests32, 32}} {
@@ -184,6 +186,10 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
+	}
+	if o.only != "" {
+		fmt.Println(r.summary())
+		return nil
 	}
 	log.Print("tags lists")
 	for _, t := range both {

@@ -121,3 +121,16 @@ func (r *report) write(o options, sz sizes) error {
 	fmt.Print(b.String())
 	return nil
 }
+
+// summary is a plain listing of the medians, for -only runs.
+func (r *report) summary() string {
+	var b strings.Builder
+	for _, f := range r.order {
+		fmt.Fprintf(&b, "%-70s %10s berth %s", f, r.units[f], num(r.med(f, "berth")))
+		if _, ok := r.data[f]["distribution"]; ok {
+			fmt.Fprintf(&b, "  distribution %s  ratio %.2f", num(r.med(f, "distribution")), r.med(f, "berth")/r.med(f, "distribution"))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -458,24 +458,36 @@ func testUpdateAtomic(t *testing.T, s berth.MetaStore) {
 }
 
 // testConcurrentUpdates runs read-modify-write transactions on one row
-// from many goroutines: none may be lost.
+// from many goroutines: none may be lost, and those that fail after
+// writing leave nothing behind, whatever they were committed with.
 func testConcurrentUpdates(t *testing.T, s berth.MetaStore) {
 	update(t, s, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo("counter")) })
 	const n = 20
+	boom := errors.New("boom")
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := 0; i < n; i++ {
+	errs := make(chan error, 2*n)
+	for i := 0; i < 2*n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			errs <- s.Update(ctx, func(tx berth.MetaTx) error {
+			err := s.Update(ctx, func(tx berth.MetaTx) error {
 				r, err := tx.GetRepository(ctx, "counter")
 				if err != nil {
 					return err
 				}
 				r.Tags = append(r.Tags, berth.ResourceTag{Key: fmt.Sprint(i), Value: "x"})
-				return tx.UpdateRepository(ctx, r)
+				if err := tx.UpdateRepository(ctx, r); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return boom
+				}
+				return nil
 			})
+			if i%2 == 1 && errors.Is(err, boom) {
+				err = nil
+			}
+			errs <- err
 		}(i)
 	}
 	wg.Wait()

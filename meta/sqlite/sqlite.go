@@ -20,8 +20,9 @@ var migrations embed.FS
 
 // Dialect is SQLite's.
 var Dialect = &sqlstore.Dialect{
-	Name:     "sqlite",
-	IsUnique: func(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") },
+	Name:        "sqlite",
+	GroupCommit: true,
+	IsUnique:    func(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") },
 }
 
 func dsn(path, extra string) string {

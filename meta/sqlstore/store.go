@@ -32,7 +32,14 @@ type Dialect struct {
 	Retryable func(error) bool
 	// Isolation is the isolation level of Update transactions.
 	Isolation sql.IsolationLevel
+	// GroupCommit runs concurrent Updates in one transaction, each in its
+	// own savepoint, so that one commit (one fsync) serves them all: for a
+	// database with a single writer (SQLite).
+	GroupCommit bool
 }
+
+// maxBatch is the most Updates one group commit holds.
+const maxBatch = 128
 
 // Store is a MetaStore over two pools: writes go to writer, reads to
 // reader (they may be the same pool).
@@ -41,6 +48,15 @@ type Store struct {
 	d              *Dialect
 	// Prepared statements, per pool: parsing each query once, not per call.
 	writeStmts, readStmts *stmtCache
+	// With GroupCommit, Updates queue here for the committer goroutine.
+	updates chan *update
+	stopped chan struct{}
+}
+
+type update struct {
+	ctx  context.Context
+	fn   func(berth.MetaTx) error
+	done chan error
 }
 
 // stmtCache keeps each query prepared once per pool. A query seen for
@@ -101,11 +117,74 @@ func New(writer, reader *sql.DB, d *Dialect) *Store {
 	if reader != writer {
 		s.readStmts = newStmtCache(reader)
 	}
+	if d.GroupCommit {
+		s.updates, s.stopped = make(chan *update, maxBatch), make(chan struct{})
+		go s.committer()
+	}
 	return s
+}
+
+// committer runs queued Updates in batches: everything queued when a batch
+// starts, up to maxBatch, shares one transaction.
+func (s *Store) committer() {
+	defer close(s.stopped)
+	for first := range s.updates {
+		batch := []*update{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case u, ok := <-s.updates:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, u)
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+func (s *Store) commitBatch(batch []*update) {
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	err := s.run(ctx, s.writer, s.writeStmts, &sql.TxOptions{Isolation: s.d.Isolation}, func(mt berth.MetaTx) error {
+		tx := mt.(*Tx)
+		for i, u := range batch {
+			if err := u.ctx.Err(); err != nil {
+				results[i] = err
+				continue
+			}
+			if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT berth_update"); err != nil {
+				return err
+			}
+			results[i] = u.fn(tx)
+			if results[i] != nil {
+				if _, err := tx.tx.ExecContext(ctx, "ROLLBACK TO berth_update"); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.tx.ExecContext(ctx, "RELEASE berth_update"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, u := range batch {
+		if err != nil && results[i] == nil {
+			results[i] = err // the commit failed: nothing of the batch holds
+		}
+		u.done <- results[i]
+	}
 }
 
 // Close implements berth.MetaStore.
 func (s *Store) Close() error {
+	if s.updates != nil {
+		close(s.updates)
+		<-s.stopped
+	}
 	if s.reader == s.writer {
 		return s.writer.Close()
 	}
@@ -123,6 +202,11 @@ func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
 // Update implements berth.MetaStore. A transaction that loses a race with
 // another replica is run again, a few times, from the start.
 func (s *Store) Update(ctx context.Context, fn func(berth.MetaTx) error) error {
+	if s.updates != nil {
+		u := &update{ctx: ctx, fn: fn, done: make(chan error, 1)}
+		s.updates <- u
+		return <-u.done
+	}
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
 		err = s.run(ctx, s.writer, s.writeStmts, &sql.TxOptions{Isolation: s.d.Isolation}, fn)
