@@ -62,5 +62,6 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8) // keep them: opening one costs more than a query
 	return sqlstore.New(w, r, Dialect), nil
 }
