@@ -88,23 +88,22 @@ func (r *Registry) MountBlob(ctx context.Context, repo, from, digest string) (*b
 	if ValidRepositoryName(from) != nil || ValidDigest("digest", digest) != nil {
 		return nil, nil
 	}
-	if err := r.ensureRepository(ctx, repo); err != nil {
-		return nil, err
-	}
 	var b *berth.Blob
-	err := r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
-		if _, err := r.getRepo(ctx, tx, repo); err != nil {
-			return err
-		}
-		b, err = tx.GetBlob(ctx, from, digest)
-		if berth.IsCode(err, berth.ENotFound) {
-			b = nil
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return tx.PutBlob(ctx, repo, *b, r.nowUTC())
+	err := r.onPush(ctx, repo, func() error {
+		return r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
+			if _, err := r.getRepo(ctx, tx, repo); err != nil {
+				return err
+			}
+			b, err = tx.GetBlob(ctx, from, digest)
+			if berth.IsCode(err, berth.ENotFound) {
+				b = nil
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			return tx.PutBlob(ctx, repo, *b, r.nowUTC())
+		})
 	})
 	return b, err
 }

@@ -52,9 +52,6 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 	if err != nil {
 		return nil, err
 	}
-	if err := r.ensureRepository(ctx, in.Repository); err != nil {
-		return nil, err
-	}
 	digest, err := manifest.Digest(in.Manifest, in.Digest)
 	if err != nil {
 		return nil, err
@@ -76,62 +73,64 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 	if parsed.Subject != nil {
 		m.Subject = parsed.Subject.Digest
 	}
-	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
-		repo, err := r.getRepo(ctx, tx, in.Repository)
-		if err != nil {
-			return err
-		}
-		existing, err := tx.GetManifest(ctx, in.Repository, digest)
-		switch {
-		case err == nil:
-			m = existing
-		case berth.IsCode(err, berth.ENotFound):
-			if err := r.checkReferences(ctx, tx, m, parsed); err != nil {
-				return err
-			}
-		default:
-			return err
-		}
-		if existing == nil {
-			if err := tx.PutManifest(ctx, m); err != nil {
-				return err
-			}
-		}
-		tags := in.tags()
-		if len(tags) == 0 && existing != nil && !in.Idempotent {
-			return r.imageExists(digest, "", in.Repository)
-		}
-		changed := false
-		for _, tag := range tags {
-			current, err := tx.GetTag(ctx, in.Repository, tag)
-			if err != nil && !berth.IsCode(err, berth.ENotFound) {
-				return err
-			}
-			if current != "" && TagImmutable(repo, tag) {
-				return berth.Errorf(berth.EImageTagAlreadyExists, "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, in.Repository)
-			}
-			if current == digest {
-				continue
-			}
-			// A moved tag leaves its old image in place, untagged, as ECR does.
-			if err := tx.PutTag(ctx, in.Repository, tag, digest, now); err != nil {
-				return err
-			}
-			changed = true
-		}
-		if len(tags) > 0 && !changed && !in.Idempotent {
-			return r.imageExists(digest, tags[0], in.Repository)
-		}
-		if changed && existing != nil {
-			n, err := tx.TagsOf(ctx, in.Repository, digest)
+	err = r.onPush(ctx, in.Repository, func() error {
+		return r.meta.Update(ctx, func(tx berth.MetaTx) error {
+			repo, err := r.getRepo(ctx, tx, in.Repository)
 			if err != nil {
 				return err
 			}
-			if len(n) > MaxTagsPerImage {
-				return berth.Errorf(berth.ELimitExceeded, "The image %s would have %d tags; an image may have at most %d, delete a tag first", digest, len(n), MaxTagsPerImage)
+			existing, err := tx.GetManifest(ctx, in.Repository, digest)
+			switch {
+			case err == nil:
+				m = existing
+			case berth.IsCode(err, berth.ENotFound):
+				if err := r.checkReferences(ctx, tx, m, parsed); err != nil {
+					return err
+				}
+			default:
+				return err
 			}
-		}
-		return nil
+			if existing == nil {
+				if err := tx.PutManifest(ctx, m); err != nil {
+					return err
+				}
+			}
+			tags := in.tags()
+			if len(tags) == 0 && existing != nil && !in.Idempotent {
+				return r.imageExists(digest, "", in.Repository)
+			}
+			changed := false
+			for _, tag := range tags {
+				current, err := tx.GetTag(ctx, in.Repository, tag)
+				if err != nil && !berth.IsCode(err, berth.ENotFound) {
+					return err
+				}
+				if current != "" && TagImmutable(repo, tag) {
+					return berth.Errorf(berth.EImageTagAlreadyExists, "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, in.Repository)
+				}
+				if current == digest {
+					continue
+				}
+				// A moved tag leaves its old image in place, untagged, as ECR does.
+				if err := tx.PutTag(ctx, in.Repository, tag, digest, now); err != nil {
+					return err
+				}
+				changed = true
+			}
+			if len(tags) > 0 && !changed && !in.Idempotent {
+				return r.imageExists(digest, tags[0], in.Repository)
+			}
+			if changed && existing != nil {
+				n, err := tx.TagsOf(ctx, in.Repository, digest)
+				if err != nil {
+					return err
+				}
+				if len(n) > MaxTagsPerImage {
+					return berth.Errorf(berth.ELimitExceeded, "The image %s would have %d tags; an image may have at most %d, delete a tag first", digest, len(n), MaxTagsPerImage)
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -243,16 +243,30 @@ func templateFor(ts []berth.CreationTemplate, repo string) *berth.CreationTempla
 	return best
 }
 
-// ensureRepository creates repo from a creation template when it does not
-// exist and a CREATE_ON_PUSH template covers it. Without one it does
-// nothing, and the caller reports the missing repository.
-func (r *Registry) ensureRepository(ctx context.Context, repo string) error {
+// onPush runs a push step; if it fails because the repository does not
+// exist and a CREATE_ON_PUSH template covers the name, it creates the
+// repository from the template and runs the step again. The common case,
+// an existing repository, costs no extra read.
+func (r *Registry) onPush(ctx context.Context, repo string, step func() error) error {
+	err := step()
+	if !berth.IsCode(err, berth.ERepositoryNotFound) {
+		return err
+	}
+	created, cerr := r.createFromTemplate(ctx, repo)
+	if cerr != nil {
+		return cerr
+	}
+	if !created {
+		return err
+	}
+	return step()
+}
+
+// createFromTemplate creates repo from the CREATE_ON_PUSH template that
+// covers it, if there is one; created is false when there is none.
+func (r *Registry) createFromTemplate(ctx context.Context, repo string) (created bool, err error) {
 	var tmpl *berth.CreationTemplate
-	err := r.meta.View(ctx, func(tx berth.MetaTx) error {
-		_, err := tx.GetRepository(ctx, repo)
-		if !berth.IsCode(err, berth.ENotFound) {
-			return err
-		}
+	err = r.meta.View(ctx, func(tx berth.MetaTx) error {
 		ts, _, err := tx.ListTemplates(ctx, berth.Page{Limit: MaxTemplates})
 		if err != nil {
 			return err
@@ -261,7 +275,7 @@ func (r *Registry) ensureRepository(ctx context.Context, repo string) error {
 		return nil
 	})
 	if err != nil || tmpl == nil {
-		return err
+		return false, err
 	}
 	_, err = r.CreateRepository(ctx, CreateRepositoryInput{
 		Name:                    repo,
@@ -271,13 +285,14 @@ func (r *Registry) ensureRepository(ctx context.Context, repo string) error {
 		KMSKey:                  tmpl.KMSKey,
 		Tags:                    tmpl.ResourceTags,
 	})
-	if berth.IsCode(err, berth.ERepositoryAlreadyExists) {
-		return nil // created concurrently by another push
+	switch {
+	case berth.IsCode(err, berth.ERepositoryAlreadyExists):
+		return true, nil // created concurrently by another push
+	case err != nil:
+		return false, err
 	}
-	if err == nil {
-		r.log.Info("created repository on push", "repository", repo, "template", tmpl.Prefix)
-	}
-	return err
+	r.log.Info("created repository on push", "repository", repo, "template", tmpl.Prefix)
+	return true, nil
 }
 
 // EnsureCreateOnPush makes sure a ROOT template applies CREATE_ON_PUSH, so

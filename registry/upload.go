@@ -26,19 +26,19 @@ func (r *Registry) InitiateLayerUpload(ctx context.Context, repo string) (*berth
 	if err := ValidRepositoryName(repo); err != nil {
 		return nil, err
 	}
-	if err := r.ensureRepository(ctx, repo); err != nil {
-		return nil, err
-	}
 	state, err := sha256.New().(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
 	u := &berth.Upload{ID: uuid.NewString(), Repository: repo, CreatedAt: r.nowUTC(), HashState: state}
-	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
-		if _, err := r.getRepo(ctx, tx, repo); err != nil {
+	err = r.onPush(ctx, repo, func() error {
+		return r.meta.Update(ctx, func(tx berth.MetaTx) error {
+			err := tx.CreateUpload(ctx, u)
+			if berth.IsCode(err, berth.ENotFound) {
+				return r.repoNotFound(repo)
+			}
 			return err
-		}
-		return tx.CreateUpload(ctx, u)
+		})
 	})
 	if err != nil {
 		return nil, err

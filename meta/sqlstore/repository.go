@@ -100,6 +100,7 @@ func (t *Tx) DeleteRepository(ctx context.Context, name string) error {
 	}
 	// Tags and references cascade from manifests; delete them first so the
 	// cascade from repositories has less to walk.
+	t.forgetRepo(name)
 	for _, q := range []string{
 		`DELETE FROM tags WHERE repo_id = ?`,
 		`DELETE FROM manifest_refs WHERE repo_id = ?`,

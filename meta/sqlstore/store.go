@@ -156,16 +156,18 @@ func (s *Store) commitBatch(batch []*update) {
 				results[i] = err
 				continue
 			}
-			if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT berth_update"); err != nil {
+			if _, err := tx.exec(ctx, "SAVEPOINT berth_update"); err != nil {
 				return err
 			}
 			results[i] = u.fn(tx)
 			if results[i] != nil {
-				if _, err := tx.tx.ExecContext(ctx, "ROLLBACK TO berth_update"); err != nil {
+				// Forget what the failed update cached: its rows are gone.
+				tx.repoIDs = nil
+				if _, err := tx.exec(ctx, "ROLLBACK TO berth_update"); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.tx.ExecContext(ctx, "RELEASE berth_update"); err != nil {
+			if _, err := tx.exec(ctx, "RELEASE berth_update"); err != nil {
 				return err
 			}
 		}
@@ -243,6 +245,8 @@ type Tx struct {
 	tx    *sql.Tx
 	d     *Dialect
 	stmts *stmtCache
+	// repoIDs caches name -> row id for this transaction's lifetime.
+	repoIDs map[string]int64
 }
 
 var _ berth.MetaTx = (*Tx)(nil)
@@ -320,10 +324,23 @@ func notFound(err error, format string, args ...any) error {
 
 // repoID returns the row id of a repository; ENotFound.
 func (t *Tx) repoID(ctx context.Context, name string) (int64, error) {
+	if id, ok := t.repoIDs[name]; ok {
+		return id, nil
+	}
 	var id int64
 	err := t.queryRow(ctx, `SELECT id FROM repositories WHERE name = ?`, name).Scan(&id)
-	return id, notFound(err, "repository %s not found", name)
+	if err != nil {
+		return 0, notFound(err, "repository %s not found", name)
+	}
+	if t.repoIDs == nil {
+		t.repoIDs = map[string]int64{}
+	}
+	t.repoIDs[name] = id
+	return id, nil
 }
+
+// forgetRepo drops a cached id when its repository goes.
+func (t *Tx) forgetRepo(name string) { delete(t.repoIDs, name) }
 
 // Migrate applies, in order, every migration in dir of migrations (files
 // named NNNN_name.sql) that the database has not recorded yet, each in its
