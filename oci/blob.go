@@ -142,28 +142,39 @@ func contentRange(r *http.Request) (start, length int64, ok bool, err error) {
 	return start, end - start + 1, true, nil
 }
 
-// appendChunk writes the request body to the upload, at Content-Range's
-// start if the client gave one.
-func (s *Server) appendChunk(w http.ResponseWriter, r *http.Request, name string, u *berth.Upload) (*berth.Upload, error) {
+// chunkRange is where a chunk starts and how long it is: Content-Range if
+// the client gave one, else the end of the upload and Content-Length.
+func chunkRange(r *http.Request, u *berth.Upload) (start, length int64, err error) {
 	start, length, ranged, err := contentRange(r)
-	if err != nil {
-		return nil, err
+	if err != nil || ranged {
+		return start, length, err
 	}
-	if !ranged {
-		start, length = u.Size, -1
-		if r.ContentLength >= 0 {
-			length = r.ContentLength
-		}
+	length = -1
+	if r.ContentLength >= 0 {
+		length = r.ContentLength
 	}
-	next, err := s.reg.AppendUpload(r.Context(), registry.AppendInput{Repository: name, UploadID: u.ID, Offset: start, Length: length, Body: r.Body})
+	return u.Size, length, nil
+}
+
+// outOfOrder says, with the 416 it goes with, where the upload stands.
+func (s *Server) outOfOrder(w http.ResponseWriter, r *http.Request, name, id string, err error) error {
 	if berth.IsCode(err, berth.EInvalidLayerPart) {
-		// Out of order: say where the upload stands, with 416.
-		if cur, cerr := s.reg.GetUpload(r.Context(), name, u.ID); cerr == nil {
+		if cur, cerr := s.reg.GetUpload(r.Context(), name, id); cerr == nil {
 			uploadHeaders(w, name, cur)
 			w.Header().Del("Content-Length")
 		}
 	}
-	return next, err
+	return err
+}
+
+// appendChunk writes the request body to the upload.
+func (s *Server) appendChunk(w http.ResponseWriter, r *http.Request, name string, u *berth.Upload) (*berth.Upload, error) {
+	start, length, err := chunkRange(r, u)
+	if err != nil {
+		return nil, err
+	}
+	next, err := s.reg.AppendUpload(r.Context(), registry.AppendInput{Repository: name, UploadID: u.ID, Offset: start, Length: length, Body: r.Body})
+	return next, s.outOfOrder(w, r, name, u.ID, err)
 }
 
 func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, rt route) error {
@@ -192,22 +203,23 @@ func (s *Server) putUpload(w http.ResponseWriter, r *http.Request, rt route) err
 	return s.finish(w, r, rt.name, u, d)
 }
 
-// finish appends the request body, if any, then completes the upload.
+// finish completes the upload, with the request body, if any, as its last
+// bytes (written and completed in one step).
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, name string, u *berth.Upload, digest string) error {
 	if err := registry.ValidDigest("digest", digest); err != nil {
 		return errorf(http.StatusBadRequest, "DIGEST_INVALID", berth.ErrorMessage(err))
 	}
+	in := registry.CompleteLayerUploadInput{Repository: name, UploadID: u.ID, Digests: []string{digest}, AllowEmpty: true, AllowExisting: true}
 	if r.ContentLength != 0 {
-		var err error
-		if u, err = s.appendChunk(w, r, name, u); err != nil {
+		start, length, err := chunkRange(r, u)
+		if err != nil {
 			return err
 		}
+		in.Final, in.FinalOffset, in.FinalLength = r.Body, start, length
 	}
-	d, err := s.reg.CompleteLayerUpload(r.Context(), registry.CompleteLayerUploadInput{
-		Repository: name, UploadID: u.ID, Digests: []string{digest}, AllowEmpty: true, AllowExisting: true,
-	})
+	d, err := s.reg.CompleteLayerUpload(r.Context(), in)
 	if err != nil {
-		return blobError(err)
+		return blobError(s.outOfOrder(w, r, name, u.ID, err))
 	}
 	blobCreated(w, name, d)
 	return nil

@@ -127,29 +127,48 @@ func (r *Registry) AppendUpload(ctx context.Context, in AppendInput) (*berth.Upl
 	case in.ECRPart && u.Parts >= MaxParts:
 		return nil, berth.Errorf(berth.ELimitExceeded, "The upload already has %d parts, the most a layer may have", MaxParts)
 	}
+	prev := u.Size
+	next, err := r.writeChunk(ctx, u, in.Length, in.Body)
+	if err != nil || next.Size == prev {
+		return next, err
+	}
+	err = r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.UpdateUpload(ctx, next, prev) })
+	switch {
+	case berth.IsCode(err, berth.ENotFound):
+		return nil, r.uploadNotFound(u.ID, in.Repository)
+	case berth.IsCode(err, berth.EConflict):
+		return nil, r.invalidPart(u, "Another part of this upload was received at the same time; check the upload's progress and resend")
+	case err != nil:
+		return nil, err
+	}
+	return next, nil
+}
+
+// writeChunk writes the next bytes of u (length of them, or to the end of
+// body when length is -1) and returns the upload as it stands after them,
+// hash state included. It saves nothing in the metadata.
+func (r *Registry) writeChunk(ctx context.Context, u *berth.Upload, length int64, body io.Reader) (*berth.Upload, error) {
 	h, err := restoreHash(u.HashState)
 	if err != nil {
 		return nil, err
 	}
-	body := in.Body
-	if in.Length >= 0 {
-		body = io.LimitReader(body, in.Length+1) // one more, to detect excess
+	if length >= 0 {
+		body = io.LimitReader(body, length+1) // one more, to detect excess
 	}
-	n, err := r.blobs.WriteUpload(ctx, u, u.Size, io.TeeReader(body, h))
+	next := *u
+	n, err := r.blobs.WriteUpload(ctx, &next, u.Size, io.TeeReader(body, h))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, berth.Errorf(berth.EInvalidLayerPart, "The request ended before the part was received; resend it from byte %d", u.Size)
 		}
 		return nil, wrapf(err, "writing to upload %s", u.ID)
 	}
-	if in.Length >= 0 && n != in.Length {
-		return nil, r.invalidPart(u, fmt.Sprintf("The range given covers %d bytes, but the part has %d", in.Length, n))
+	if length >= 0 && n != length {
+		return nil, r.invalidPart(u, fmt.Sprintf("The range given covers %d bytes, but the part has %d", length, n))
 	}
 	if n == 0 {
 		return u, nil
 	}
-	prev := u.Size
-	next := *u
 	next.Size += n
 	next.Parts++
 	if u.Parts > 0 && u.LastPartSize < MinPartSize {
@@ -157,15 +176,6 @@ func (r *Registry) AppendUpload(ctx context.Context, in AppendInput) (*berth.Upl
 	}
 	next.LastPartSize = n
 	if next.HashState, err = h.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
-		return nil, err
-	}
-	err = r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.UpdateUpload(ctx, &next, prev) })
-	switch {
-	case berth.IsCode(err, berth.ENotFound):
-		return nil, r.uploadNotFound(u.ID, in.Repository)
-	case berth.IsCode(err, berth.EConflict):
-		return nil, r.invalidPart(u, "Another part of this upload was received at the same time; check the upload's progress and resend")
-	case err != nil:
 		return nil, err
 	}
 	return &next, nil
@@ -194,6 +204,11 @@ type CompleteLayerUploadInput struct {
 	// OCI semantics: a zero-byte blob is valid, and completing a blob the
 	// repository already has succeeds.
 	AllowEmpty, AllowExisting bool
+	// Final, if set, holds the last bytes of the upload (FinalLength of
+	// them, or -1 for all), starting at FinalOffset: written and completed
+	// in one step, without saving the upload's state in between.
+	Final                    io.Reader
+	FinalOffset, FinalLength int64
 }
 
 // CompleteLayerUpload verifies the digest of an upload and makes it a blob
@@ -214,6 +229,26 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, in CompleteLayerUplo
 	if err != nil {
 		return "", err
 	}
+	// keep saves the final bytes when completion fails, so that the
+	// client can complete again without sending them twice.
+	keep := func() {}
+	if in.Final != nil {
+		if in.FinalOffset != u.Size {
+			return "", r.invalidPart(u, fmt.Sprintf("The part starts at byte %d, but %d bytes have been received; send the part that starts at byte %d", in.FinalOffset, u.Size, u.Size))
+		}
+		prev := u.Size
+		if u, err = r.writeChunk(ctx, u, in.FinalLength, in.Final); err != nil {
+			return "", err
+		}
+		if u.Size != prev {
+			next := u
+			keep = func() {
+				if err := r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.UpdateUpload(ctx, next, prev) }); err != nil {
+					r.log.Warn("saving the last chunk of a failed completion", "upload", next.ID, "err", err)
+				}
+			}
+		}
+	}
 	switch {
 	case u.Size == 0 && !in.AllowEmpty:
 		return "", berth.Errorf(berth.EEmptyUpload, "The upload with id '%s' does not contain any layer parts; upload them with UploadLayerPart first", u.ID)
@@ -225,6 +260,7 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, in CompleteLayerUplo
 		return "", err
 	}
 	if !strings.EqualFold(want, computed) {
+		keep()
 		return "", berth.Errorf(berth.EInvalidLayer, "The layer digest '%s' does not match the digest '%s' calculated for the %d bytes received", want, computed, u.Size)
 	}
 	exists := false

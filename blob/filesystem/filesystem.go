@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/berth-registry/berth"
+	"golang.org/x/sys/unix"
 )
 
 var _ berth.BlobStore = (*Store)(nil)
@@ -113,7 +114,7 @@ func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, 
 	}
 	buf := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(buf)
-	n, err := io.CopyBuffer(onlyWriter{f}, onlyReader{r}, *buf)
+	n, err := io.CopyBuffer(&writeBehind{f: f, off: offset}, onlyReader{r}, *buf)
 	if err != nil {
 		return n, err
 	}
@@ -123,10 +124,31 @@ func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, 
 	return n, f.Close()
 }
 
-// onlyWriter and onlyReader hide ReadFrom/WriteTo so CopyBuffer uses our
-// large buffer instead of small default ones.
-type onlyWriter struct{ io.Writer }
+// onlyReader hides WriteTo so CopyBuffer uses our large buffer.
 type onlyReader struct{ io.Reader }
+
+// writeBehind writes to a file and asks the kernel to start writing each
+// few MiB to disk at once (sync_file_range), so that the fsync at the end
+// finds little left to do: disk and network work at the same time.
+type writeBehind struct {
+	f        *os.File
+	off      int64 // file offset of the next write
+	unsynced int64
+}
+
+const writeBehindEvery = 8 << 20
+
+func (w *writeBehind) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	w.unsynced += int64(n)
+	if w.unsynced >= writeBehindEvery {
+		// Best effort: a failure here only means the final fsync does it.
+		_ = unix.SyncFileRange(int(w.f.Fd()), w.off-w.unsynced, w.unsynced, unix.SYNC_FILE_RANGE_WRITE)
+		w.unsynced = 0
+	}
+	return n, err
+}
 
 // OpenUpload implements berth.BlobStore.
 func (s *Store) OpenUpload(ctx context.Context, u *berth.Upload) (io.ReadCloser, error) {
@@ -179,10 +201,9 @@ func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string
 	if err := os.Rename(src, dst); err != nil {
 		return err
 	}
-	if err := syncDir(dir); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(src))
+	// The new name must survive a crash; the staging directory losing
+	// its entry needs no fsync (a stale staging file is only garbage).
+	return syncDir(dir)
 }
 
 // DeleteUpload implements berth.BlobStore.
