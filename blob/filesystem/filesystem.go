@@ -176,23 +176,28 @@ func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string
 	if fi, err := os.Stat(dst); err == nil && fi.Size() == size {
 		return s.DeleteUpload(ctx, u) // content-addressed: already there
 	}
-	flags := os.O_WRONLY
-	if size == 0 {
-		flags |= os.O_CREATE // an empty blob was never written to
-	}
-	f, err := os.OpenFile(src, flags, 0o640)
-	if err != nil {
-		return notFound(err, "upload "+u.ID)
-	}
-	err = f.Truncate(size)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
+	// WriteUpload made the bytes durable; only bytes past size (a write
+	// whose metadata never committed), or a never-written empty blob,
+	// need the file touched again.
+	if fi, err := os.Stat(src); err != nil || fi.Size() != size {
+		flags := os.O_WRONLY
+		if size == 0 {
+			flags |= os.O_CREATE
+		}
+		f, err := os.OpenFile(src, flags, 0o640)
+		if err != nil {
+			return notFound(err, "upload "+u.ID)
+		}
+		err = f.Truncate(size)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
 	}
 	dir := filepath.Dir(dst)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
