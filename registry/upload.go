@@ -156,7 +156,9 @@ func (r *Registry) writeChunk(ctx context.Context, u *berth.Upload, length int64
 		body = io.LimitReader(body, length+1) // one more, to detect excess
 	}
 	next := *u
-	n, err := r.blobs.WriteUpload(ctx, &next, u.Size, io.TeeReader(body, h))
+	pipe := newHashPipe(body, h)
+	n, err := r.blobs.WriteUpload(ctx, &next, u.Size, pipe)
+	pipe.Done()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, berth.Errorf(berth.EInvalidLayerPart, "The request ended before the part was received; resend it from byte %d", u.Size)
