@@ -136,7 +136,7 @@ type writeBehind struct {
 	unsynced int64
 }
 
-const writeBehindEvery = 8 << 20
+const writeBehindEvery = 2 << 20
 
 func (w *writeBehind) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
