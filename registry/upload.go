@@ -265,29 +265,22 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, in CompleteLayerUplo
 		keep()
 		return "", berth.Errorf(berth.EInvalidLayer, "The layer digest '%s' does not match the digest '%s' calculated for the %d bytes received", want, computed, u.Size)
 	}
+	// Content-addressed: committing bytes the store already has costs
+	// nothing, so no read is spent asking first.
+	if err := r.blobs.CommitUpload(ctx, u, computed, u.Size); err != nil {
+		return "", wrapf(err, "committing upload %s", u.ID)
+	}
 	exists := false
-	err = r.meta.View(ctx, func(tx berth.MetaTx) error {
-		_, err := tx.GetBlob(ctx, in.Repository, computed)
-		exists = err == nil
-		if berth.IsCode(err, berth.ENotFound) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	if !exists {
-		if err := r.blobs.CommitUpload(ctx, u, computed, u.Size); err != nil {
-			return "", wrapf(err, "committing upload %s", u.ID)
-		}
-	}
 	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
 		if err := tx.DeleteUpload(ctx, u.ID); err != nil {
 			return err
 		}
-		if exists {
+		_, err := tx.GetBlob(ctx, in.Repository, computed)
+		if exists = err == nil; exists {
 			return nil
+		}
+		if !berth.IsCode(err, berth.ENotFound) {
+			return err
 		}
 		return tx.PutBlob(ctx, in.Repository, berth.Blob{Digest: computed, Size: u.Size}, r.nowUTC())
 	})
@@ -298,9 +291,6 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, in CompleteLayerUplo
 		return "", err
 	}
 	if exists {
-		if err := r.blobs.DeleteUpload(ctx, u); err != nil {
-			r.log.Warn("removing staging object of a duplicate upload", "upload", u.ID, "err", err)
-		}
 		if !in.AllowExisting {
 			return "", berth.Errorf(berth.ELayerAlreadyExists, "The layer '%s' already exists in the repository with name '%s' in the registry with id '%s'", computed, in.Repository, r.id)
 		}
