@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,6 +83,10 @@ func pushFigure(t *target, repo string, size, count int, chunk int) (float64, []
 	for i := range blobs {
 		blobs[i] = newBlob(size)
 	}
+	// Start each measurement with no dirty pages: the peer does not fsync,
+	// so the kernel would otherwise still be writing its last blobs while
+	// berth waits for the disk to take its own.
+	syscall.Sync()
 	mbps, err := throughput(int64(size*count), func() error {
 		for _, b := range blobs {
 			var err error

@@ -8,7 +8,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -188,7 +190,19 @@ func run(o options) error {
 		}
 	}
 	if o.only != "" {
+		b.samplePeak()
+		p.samplePeak()
 		fmt.Println(r.summary())
+		fmt.Printf("peak RSS: berth %.1f MiB, distribution %.1f MiB\n", float64(b.peakRSS)/mib, float64(p.peakRSS)/mib)
+		if resp, err := http.Get(b.url + "/metrics"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, l := range strings.Split(string(body), "\n") {
+				if strings.HasPrefix(l, "go_memstats_sys_bytes") || strings.HasPrefix(l, "go_memstats_heap_inuse_bytes") || strings.HasPrefix(l, "go_memstats_stack_inuse_bytes") || strings.HasPrefix(l, "process_resident_memory_bytes") {
+					fmt.Println(l)
+				}
+			}
+		}
 		return nil
 	}
 	log.Print("tags lists")

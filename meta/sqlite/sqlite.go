@@ -27,7 +27,7 @@ var Dialect = &sqlstore.Dialect{
 
 func dsn(path, extra string) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)", "cache_size(-512)"} {
 		q.Add("_pragma", p)
 	}
 	return "file:" + path + "?" + q.Encode() + extra
@@ -61,7 +61,9 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8) // keep them: opening one costs more than a query
+	// Four readers keep two cores busy; each holds a small page cache (the
+	// OS caches the file too), which keeps memory low.
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4) // keep them: opening one costs more than a query
 	return sqlstore.New(w, r, Dialect), nil
 }
