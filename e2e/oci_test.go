@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -122,27 +123,8 @@ func TestGGCRMultiPlatform(t *testing.T) {
 	if wantDigest != gotDigest || !bytes.Equal(wantRaw, gotRaw) {
 		t.Fatalf("index round trip: %s != %s", gotDigest, wantDigest)
 	}
+	checkLayers(t, got)
 	im, _ := got.IndexManifest()
-	for _, d := range im.Manifests {
-		img, err := got.Image(d.Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		layers, _ := img.Layers()
-		for _, l := range layers {
-			rc, err := l.Compressed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			buf.ReadFrom(rc)
-			rc.Close()
-			ld, _ := l.Digest()
-			if digestOf(buf.Bytes()) != ld.String() {
-				t.Fatalf("layer %s content differs", ld)
-			}
-		}
-	}
 	// The same image through the ECR API: the index and its three children.
 	det := must[*ecr.DescribeImagesOutput](t)(e.ecr.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("team/multi")}))
 	if len(det.ImageDetails) != 4 {
@@ -322,4 +304,33 @@ func asTransportError(err error, target **transport.Error) bool {
 	}
 	*target = te
 	return te != nil
+}
+
+// checkLayers pulls every layer of every image of an index and checks its
+// bytes against its digest.
+func checkLayers(t *testing.T, idx v1.ImageIndex) {
+	t.Helper()
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range im.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, _ := img.Layers()
+		for _, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			buf.ReadFrom(rc)
+			rc.Close()
+			if ld, _ := l.Digest(); digestOf(buf.Bytes()) != ld.String() {
+				t.Fatalf("layer %s: content differs from its digest", ld)
+			}
+		}
+	}
 }

@@ -220,15 +220,25 @@ func (s *Server) putImageScanningConfiguration(ctx context.Context, c *call) (an
 	return map[string]any{"registryId": s.reg.ID(), "repositoryName": repo.Name, "imageScanningConfiguration": imageScanningConfiguration{ScanOnPush: repo.ScanOnPush}}, nil
 }
 
-func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
-	in, err := decode[struct {
-		ResourceArn string `json:"resourceArn"`
-		Tags        []tag  `json:"tags"`
-	}](c)
+// resourceInput is the input of the three resource-tag operations.
+type resourceInput struct {
+	ResourceArn string   `json:"resourceArn"`
+	Tags        []tag    `json:"tags"`
+	TagKeys     []string `json:"tagKeys"`
+}
+
+// resource decodes a resource-tag operation and the repository it names.
+func (s *Server) resource(c *call) (*resourceInput, string, error) {
+	in, err := decode[resourceInput](c)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	name, err := s.repositoryFromARN(in.ResourceArn)
+	return in, name, err
+}
+
+func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
+	in, name, err := s.resource(c)
 	if err != nil {
 		return nil, err
 	}
@@ -240,14 +250,7 @@ func (s *Server) tagResource(ctx context.Context, c *call) (any, error) {
 }
 
 func (s *Server) untagResource(ctx context.Context, c *call) (any, error) {
-	in, err := decode[struct {
-		ResourceArn string   `json:"resourceArn"`
-		TagKeys     []string `json:"tagKeys"`
-	}](c)
-	if err != nil {
-		return nil, err
-	}
-	name, err := s.repositoryFromARN(in.ResourceArn)
+	in, name, err := s.resource(c)
 	if err != nil {
 		return nil, err
 	}
@@ -255,13 +258,7 @@ func (s *Server) untagResource(ctx context.Context, c *call) (any, error) {
 }
 
 func (s *Server) listTagsForResource(ctx context.Context, c *call) (any, error) {
-	in, err := decode[struct {
-		ResourceArn string `json:"resourceArn"`
-	}](c)
-	if err != nil {
-		return nil, err
-	}
-	name, err := s.repositoryFromARN(in.ResourceArn)
+	_, name, err := s.resource(c)
 	if err != nil {
 		return nil, err
 	}
