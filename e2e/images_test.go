@@ -245,4 +245,6 @@ func TestImageStatusFilter(t *testing.T) {
 	}
 	_, err := e.ecr.ListImages(ctx, &ecr.ListImagesInput{RepositoryName: aws.String("status"), Filter: &types.ListImagesFilter{ImageStatus: "FROZEN"}})
 	wantError(t, err, "InvalidParameterException", 400)
+	_, err = e.ecr.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("absent"), Filter: &types.DescribeImagesFilter{ImageStatus: types.ImageStatusFilterArchived}})
+	wantError(t, err, "RepositoryNotFoundException", 400)
 }

@@ -98,14 +98,7 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 	}
 	di := registry.DescribeImagesInput{Repository: in.RepositoryName, IDs: refsOf(in.ImageIDs), MaxResults: in.MaxResults, NextToken: in.NextToken}
 	if in.Filter != nil {
-		di.TagStatus = berth.TagStatus(in.Filter.TagStatus)
-		active, err := imageStatusActive(in.Filter.ImageStatus)
-		if err != nil {
-			return nil, err
-		}
-		if !active {
-			return map[string]any{"imageDetails": []imageDetail{}}, nil
-		}
+		di.TagStatus, di.ImageStatus = berth.TagStatus(in.Filter.TagStatus), in.Filter.ImageStatus
 	}
 	images, next, err := s.reg.DescribeImages(ctx, di)
 	if err != nil {
@@ -134,18 +127,6 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 	return resp, nil
 }
 
-// imageStatusActive validates an imageStatus filter and reports whether it
-// selects ACTIVE images: berth has no archive tier, so every image is.
-func imageStatusActive(status string) (bool, error) {
-	switch status {
-	case "", "ACTIVE", "ANY":
-		return true, nil
-	case "ARCHIVED", "ACTIVATING":
-		return false, nil
-	}
-	return false, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'filter.imageStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]', got '%s'", status)
-}
-
 func (s *Server) listImages(ctx context.Context, c *call) (any, error) {
 	in, err := decode[struct {
 		repoInput
@@ -159,18 +140,11 @@ func (s *Server) listImages(ctx context.Context, c *call) (any, error) {
 	if err := s.check(c, in.repoInput); err != nil {
 		return nil, err
 	}
-	var status berth.TagStatus
+	var f filter
 	if in.Filter != nil {
-		status = berth.TagStatus(in.Filter.TagStatus)
-		active, err := imageStatusActive(in.Filter.ImageStatus)
-		if err != nil {
-			return nil, err
-		}
-		if !active {
-			return map[string]any{"imageIds": []imageIdentifier{}}, nil
-		}
+		f = *in.Filter
 	}
-	refs, next, err := s.reg.ListImages(ctx, in.RepositoryName, status, in.MaxResults, in.NextToken)
+	refs, next, err := s.reg.ListImages(ctx, in.RepositoryName, berth.TagStatus(f.TagStatus), f.ImageStatus, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -337,8 +337,10 @@ type DescribeImagesInput struct {
 	Repository string
 	IDs        []berth.ImageRef
 	TagStatus  berth.TagStatus
-	MaxResults *int
-	NextToken  string
+	// ImageStatus is ECR's filter.imageStatus.
+	ImageStatus string
+	MaxResults  *int
+	NextToken   string
 }
 
 // DescribeImages describes the named images (all must exist), or a page of
@@ -350,6 +352,9 @@ func (r *Registry) DescribeImages(ctx context.Context, in DescribeImagesInput) (
 	status, err := validTagStatus(in.TagStatus)
 	if err != nil {
 		return nil, "", err
+	}
+	if active, err := selectsActive(in.ImageStatus); err != nil || !active {
+		return nil, "", r.repoExists(ctx, in.Repository, err)
 	}
 	if len(in.IDs) > 0 {
 		if in.NextToken != "" || in.MaxResults != nil {
@@ -413,6 +418,29 @@ func (r *Registry) DescribeImages(ctx context.Context, in DescribeImagesInput) (
 	return out, encodeToken(tokenImages+string(status), in.Repository, next), err
 }
 
+// selectsActive validates an imageStatus filter and reports whether it
+// selects ACTIVE images: berth has no archive tier, so every image is.
+func selectsActive(status string) (bool, error) {
+	switch status {
+	case "", "ACTIVE", "ANY":
+		return true, nil
+	case "ARCHIVED", "ACTIVATING":
+		return false, nil
+	}
+	return false, invalidParam("filter.imageStatus", "Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]', got '%s", status)
+}
+
+// repoExists returns err if set, else whether repo exists as an error.
+func (r *Registry) repoExists(ctx context.Context, repo string, err error) error {
+	if err != nil {
+		return err
+	}
+	return r.meta.View(ctx, func(tx berth.MetaTx) error {
+		_, err := r.getRepo(ctx, tx, repo)
+		return err
+	})
+}
+
 func validTagStatus(s berth.TagStatus) (berth.TagStatus, error) {
 	switch s {
 	case "":
@@ -424,13 +452,16 @@ func validTagStatus(s berth.TagStatus) (berth.TagStatus, error) {
 }
 
 // ListImages lists (digest, tag) pairs: one per tag, one per untagged image.
-func (r *Registry) ListImages(ctx context.Context, repo string, status berth.TagStatus, maxResults *int, token string) ([]berth.ImageRef, string, error) {
+func (r *Registry) ListImages(ctx context.Context, repo string, status berth.TagStatus, imageStatus string, maxResults *int, token string) ([]berth.ImageRef, string, error) {
 	if err := ValidRepositoryName(repo); err != nil {
 		return nil, "", err
 	}
 	status, err := validTagStatus(status)
 	if err != nil {
 		return nil, "", err
+	}
+	if active, err := selectsActive(imageStatus); err != nil || !active {
+		return nil, "", r.repoExists(ctx, repo, err)
 	}
 	limit, err := pageSize(maxResults)
 	if err != nil {
