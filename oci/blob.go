@@ -110,7 +110,7 @@ func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, rt route) e
 		return err
 	}
 	if d := q.Get("digest"); d != "" {
-		return s.finish(w, r, rt.name, u, d)
+		return s.finish(w, r, rt.name, u.ID, d)
 	}
 	uploadHeaders(w, rt.name, u)
 	w.WriteHeader(http.StatusAccepted)
@@ -144,7 +144,8 @@ func contentRange(r *http.Request) (start, length int64, ok bool, err error) {
 
 // chunkRange is where a chunk starts and how long it is: Content-Range if
 // the client gave one, else the end of the upload and Content-Length.
-func chunkRange(r *http.Request, u *berth.Upload) (start, length int64, err error) {
+// A start of -1 means wherever the upload stands.
+func chunkRange(r *http.Request) (start, length int64, err error) {
 	start, length, ranged, err := contentRange(r)
 	if err != nil || ranged {
 		return start, length, err
@@ -153,7 +154,7 @@ func chunkRange(r *http.Request, u *berth.Upload) (start, length int64, err erro
 	if r.ContentLength >= 0 {
 		length = r.ContentLength
 	}
-	return u.Size, length, nil
+	return -1, length, nil
 }
 
 // outOfOrder says, with the 416 it goes with, where the upload stands.
@@ -168,21 +169,18 @@ func (s *Server) outOfOrder(w http.ResponseWriter, r *http.Request, name, id str
 }
 
 // appendChunk writes the request body to the upload.
-func (s *Server) appendChunk(w http.ResponseWriter, r *http.Request, name string, u *berth.Upload) (*berth.Upload, error) {
-	start, length, err := chunkRange(r, u)
+func (s *Server) appendChunk(w http.ResponseWriter, r *http.Request, name, id string) (*berth.Upload, error) {
+	start, length, err := chunkRange(r)
 	if err != nil {
 		return nil, err
 	}
-	next, err := s.reg.AppendUpload(r.Context(), registry.AppendInput{Repository: name, UploadID: u.ID, Offset: start, Length: length, Body: r.Body})
-	return next, s.outOfOrder(w, r, name, u.ID, err)
+	next, err := s.reg.AppendUpload(r.Context(), registry.AppendInput{Repository: name, UploadID: id, Offset: start, Length: length, Body: r.Body})
+	return next, s.outOfOrder(w, r, name, id, err)
 }
 
 func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, rt route) error {
-	u, err := s.reg.GetUpload(r.Context(), rt.name, rt.ref)
+	u, err := s.appendChunk(w, r, rt.name, rt.ref)
 	if err != nil {
-		return err
-	}
-	if u, err = s.appendChunk(w, r, rt.name, u); err != nil {
 		return err
 	}
 	uploadHeaders(w, rt.name, u)
@@ -192,26 +190,25 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, rt route) e
 
 // putUpload completes an upload, with an optional last chunk.
 func (s *Server) putUpload(w http.ResponseWriter, r *http.Request, rt route) error {
-	u, err := s.reg.GetUpload(r.Context(), rt.name, rt.ref)
-	if err != nil {
-		return err
-	}
 	d := r.URL.Query().Get("digest")
 	if d == "" {
+		if _, err := s.reg.GetUpload(r.Context(), rt.name, rt.ref); err != nil {
+			return err // an unknown upload says so first
+		}
 		return errorf(http.StatusBadRequest, "DIGEST_INVALID", "the digest query parameter is required to complete an upload")
 	}
-	return s.finish(w, r, rt.name, u, d)
+	return s.finish(w, r, rt.name, rt.ref, d)
 }
 
 // finish completes the upload, with the request body, if any, as its last
 // bytes (written and completed in one step).
-func (s *Server) finish(w http.ResponseWriter, r *http.Request, name string, u *berth.Upload, digest string) error {
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, name, id, digest string) error {
 	if err := registry.ValidDigest("digest", digest); err != nil {
 		return errorf(http.StatusBadRequest, "DIGEST_INVALID", berth.ErrorMessage(err))
 	}
-	in := registry.CompleteLayerUploadInput{Repository: name, UploadID: u.ID, Digests: []string{digest}, AllowEmpty: true, AllowExisting: true}
+	in := registry.CompleteLayerUploadInput{Repository: name, UploadID: id, Digests: []string{digest}, AllowEmpty: true, AllowExisting: true}
 	if r.ContentLength != 0 {
-		start, length, err := chunkRange(r, u)
+		start, length, err := chunkRange(r)
 		if err != nil {
 			return err
 		}
@@ -219,7 +216,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, name string, u *
 	}
 	d, err := s.reg.CompleteLayerUpload(r.Context(), in)
 	if err != nil {
-		return blobError(s.outOfOrder(w, r, name, u.ID, err))
+		return blobError(s.outOfOrder(w, r, name, id, err))
 	}
 	blobCreated(w, name, d)
 	return nil

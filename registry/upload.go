@@ -98,6 +98,7 @@ func (r *Registry) CancelUpload(ctx context.Context, repo, id string) error {
 type AppendInput struct {
 	Repository, UploadID string
 	// Offset is where the bytes start; it must equal the bytes received.
+	// -1 means wherever the upload stands (a streamed chunk).
 	Offset int64
 	// Length is the exact number of bytes Body holds, or -1 to read Body to
 	// its end.
@@ -120,7 +121,7 @@ func (r *Registry) AppendUpload(ctx context.Context, in AppendInput) (*berth.Upl
 		return nil, err
 	}
 	switch {
-	case in.Offset != u.Size:
+	case in.Offset >= 0 && in.Offset != u.Size:
 		return nil, r.invalidPart(u, fmt.Sprintf("The part starts at byte %d, but %d bytes have been received; send the part that starts at byte %d", in.Offset, u.Size, u.Size))
 	case in.ECRPart && in.Length > MaxPartSize:
 		return nil, r.invalidPart(u, fmt.Sprintf("The part is %d bytes; parts may be at most %d bytes", in.Length, MaxPartSize))
@@ -207,8 +208,9 @@ type CompleteLayerUploadInput struct {
 	// repository already has succeeds.
 	AllowEmpty, AllowExisting bool
 	// Final, if set, holds the last bytes of the upload (FinalLength of
-	// them, or -1 for all), starting at FinalOffset: written and completed
-	// in one step, without saving the upload's state in between.
+	// them, or -1 for all), starting at FinalOffset (-1: where the upload
+	// stands): written and completed in one step, without saving the
+	// upload's state in between.
 	Final                    io.Reader
 	FinalOffset, FinalLength int64
 }
@@ -235,7 +237,7 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, in CompleteLayerUplo
 	// client can complete again without sending them twice.
 	keep := func() {}
 	if in.Final != nil {
-		if in.FinalOffset != u.Size {
+		if in.FinalOffset >= 0 && in.FinalOffset != u.Size {
 			return "", r.invalidPart(u, fmt.Sprintf("The part starts at byte %d, but %d bytes have been received; send the part that starts at byte %d", in.FinalOffset, u.Size, u.Size))
 		}
 		prev := u.Size
