@@ -1,7 +1,6 @@
 package ecr
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -77,10 +76,8 @@ func (s *Server) uploadLayerPart(ctx context.Context, c *call) (any, error) {
 		return nil, required("partLastByte", "")
 	case in.LayerPartBlob == nil:
 		return nil, required("layerPartBlob", "")
-	case len(in.LayerPartBlob) > registry.MaxPartSize:
-		return nil, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: 'Member must have length less than or equal to %d', got %d bytes", registry.MaxPartSize, len(in.LayerPartBlob))
 	}
-	u, err := s.reg.UploadLayerPart(ctx, in.RepositoryName, in.UploadID, *in.PartFirstByte, *in.PartLastByte, bytes.NewReader(in.LayerPartBlob))
+	u, err := s.reg.UploadLayerPart(ctx, in.RepositoryName, in.UploadID, *in.PartFirstByte, *in.PartLastByte, in.LayerPartBlob)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,8 @@
 package registry
 
 import (
+	"bytes"
 	"context"
-	"io"
 
 	"github.com/berth-registry/berth"
 )
@@ -69,14 +69,16 @@ func (r *Registry) BatchCheckLayerAvailability(ctx context.Context, repo string,
 // UploadLayerPart appends one ECR layer part, of exactly last-first+1
 // bytes, to an upload. Parts must be consecutive: first must be the number
 // of bytes received so far.
-func (r *Registry) UploadLayerPart(ctx context.Context, repo, id string, first, last int64, body io.Reader) (*berth.Upload, error) {
-	if first < 0 || last < 0 {
+func (r *Registry) UploadLayerPart(ctx context.Context, repo, id string, first, last int64, part []byte) (*berth.Upload, error) {
+	switch {
+	case len(part) > MaxPartSize:
+		return nil, invalidParam("layerPartBlob", "Member must have length less than or equal to %d', got %d bytes", MaxPartSize, len(part))
+	case first < 0 || last < 0:
 		return nil, invalidParam("partFirstByte", "Member must have value greater than or equal to 0")
-	}
-	if last < first {
+	case last < first:
 		return nil, berth.Errorf(berth.EInvalidLayerPart, "partLastByte %d is before partFirstByte %d; the range is inclusive", last, first)
 	}
-	return r.AppendUpload(ctx, AppendInput{Repository: repo, UploadID: id, Offset: first, Length: last - first + 1, Body: body, ECRPart: true})
+	return r.AppendUpload(ctx, AppendInput{Repository: repo, UploadID: id, Offset: first, Length: last - first + 1, Body: bytes.NewReader(part), ECRPart: true})
 }
 
 // CheckLayerDownload checks that a layer may be downloaded from repo: the
