@@ -83,25 +83,16 @@ func (in *templateRequest) input() (registry.TemplateInput, error) {
 }
 
 func (s *Server) createRepositoryCreationTemplate(ctx context.Context, c *call) (any, error) {
-	in, err := decode[templateRequest](c)
-	if err != nil {
-		return nil, err
-	}
-	ti, err := in.input()
-	if err != nil {
-		return nil, err
-	}
-	if in.AppliedFor == nil {
-		return nil, required("appliedFor", "")
-	}
-	t, err := s.reg.CreateRepositoryCreationTemplate(ctx, ti)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"registryId": s.reg.ID(), "repositoryCreationTemplate": templateOf(t)}, nil
+	return s.putTemplate(ctx, c, true, s.reg.CreateRepositoryCreationTemplate)
 }
 
 func (s *Server) updateRepositoryCreationTemplate(ctx context.Context, c *call) (any, error) {
+	return s.putTemplate(ctx, c, false, s.reg.UpdateRepositoryCreationTemplate)
+}
+
+// putTemplate decodes a template's settings and creates or updates it;
+// appliedFor is required on creation only.
+func (s *Server) putTemplate(ctx context.Context, c *call, create bool, put func(context.Context, registry.TemplateInput) (*berth.CreationTemplate, error)) (any, error) {
 	in, err := decode[templateRequest](c)
 	if err != nil {
 		return nil, err
@@ -110,7 +101,10 @@ func (s *Server) updateRepositoryCreationTemplate(ctx context.Context, c *call) 
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.reg.UpdateRepositoryCreationTemplate(ctx, ti)
+	if create && in.AppliedFor == nil {
+		return nil, required("appliedFor", "")
+	}
+	t, err := put(ctx, ti)
 	if err != nil {
 		return nil, err
 	}

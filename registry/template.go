@@ -140,29 +140,25 @@ func (r *Registry) CreateRepositoryCreationTemplate(ctx context.Context, in Temp
 
 // UpdateRepositoryCreationTemplate changes the settings in of a template.
 func (r *Registry) UpdateRepositoryCreationTemplate(ctx context.Context, in TemplateInput) (*berth.CreationTemplate, error) {
-	prefix, err := normalizePrefix(in.Prefix)
-	if err != nil {
-		return nil, err
-	}
-	var t *berth.CreationTemplate
-	err = r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
-		if t, err = tx.GetTemplate(ctx, prefix); err != nil {
-			return err
-		}
+	return r.changeTemplate(ctx, in.Prefix, func(tx berth.MetaTx, t *berth.CreationTemplate) error {
 		if err := in.apply(t); err != nil {
 			return err
 		}
 		t.UpdatedAt = r.nowUTC()
 		return tx.UpdateTemplate(ctx, t)
 	})
-	if berth.IsCode(err, berth.ENotFound) {
-		return nil, r.templateNotFound(prefix)
-	}
-	return t, err
 }
 
 // DeleteRepositoryCreationTemplate deletes a template and returns it.
 func (r *Registry) DeleteRepositoryCreationTemplate(ctx context.Context, prefix string) (*berth.CreationTemplate, error) {
+	return r.changeTemplate(ctx, prefix, func(tx berth.MetaTx, t *berth.CreationTemplate) error {
+		return tx.DeleteTemplate(ctx, t.Prefix)
+	})
+}
+
+// changeTemplate reads the template of prefix and applies change to it in
+// one transaction, answering TemplateNotFound for an unknown prefix.
+func (r *Registry) changeTemplate(ctx context.Context, prefix string, change func(berth.MetaTx, *berth.CreationTemplate) error) (*berth.CreationTemplate, error) {
 	prefix, err := normalizePrefix(prefix)
 	if err != nil {
 		return nil, err
@@ -172,7 +168,7 @@ func (r *Registry) DeleteRepositoryCreationTemplate(ctx context.Context, prefix 
 		if t, err = tx.GetTemplate(ctx, prefix); err != nil {
 			return err
 		}
-		return tx.DeleteTemplate(ctx, prefix)
+		return change(tx, t)
 	})
 	if berth.IsCode(err, berth.ENotFound) {
 		return nil, r.templateNotFound(prefix)
