@@ -10,8 +10,8 @@ import (
 // rebuilt by walking blob storage.
 //
 // Every read and write happens in a transaction. Update commits durably
-// (fsync or the database's equivalent) before it returns nil, and applies
-// nothing if fn returns an error. Errors from the store carry ENotFound or
+// (fsync or the database's equivalent) before it returns nil, unless its
+// context says DeferSync, and applies nothing if fn returns an error. Errors from the store carry ENotFound or
 // EConflict where noted; anything else is EInternal.
 type MetaStore interface {
 	// View runs fn in a read-only transaction.
@@ -22,6 +22,25 @@ type MetaStore interface {
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+type deferSyncKey struct{}
+
+// DeferSync marks the Updates run with the returned context as ones whose
+// loss in a crash costs a client only a retry (a new upload session, say):
+// such an Update may return once it is committed but before it is on disk.
+// Commits reach the disk in order, so it becomes durable with the next
+// durable one; a crash of the machine or of the database before that may
+// lose it, a crash of berth alone never does. Stores that cannot defer
+// simply commit durably.
+func DeferSync(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deferSyncKey{}, true)
+}
+
+// SyncDeferred reports whether ctx was made by DeferSync.
+func SyncDeferred(ctx context.Context) bool {
+	v, _ := ctx.Value(deferSyncKey{}).(bool)
+	return v
 }
 
 // MetaTx is one transaction of a MetaStore.

@@ -31,8 +31,10 @@ func (r *Registry) InitiateLayerUpload(ctx context.Context, repo string) (*berth
 		return nil, err
 	}
 	u := &berth.Upload{ID: uuid.NewString(), Repository: repo, CreatedAt: r.nowUTC(), HashState: state}
+	// A session holds no data yet: if a crash loses it, the client starts
+	// a new one, so its commit does not wait for the disk.
 	err = r.onPush(ctx, repo, func() error {
-		return r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		return r.meta.Update(berth.DeferSync(ctx), func(tx berth.MetaTx) error {
 			err := tx.CreateUpload(ctx, u)
 			if berth.IsCode(err, berth.ENotFound) {
 				return r.repoNotFound(repo)

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"DeleteRepositoryCascades", testDeleteCascades},
 		{"UpdateIsAtomic", testUpdateAtomic},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"DeferredSync", testDeferredSync},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -459,7 +460,8 @@ func testUpdateAtomic(t *testing.T, s berth.MetaStore) {
 
 // testConcurrentUpdates runs read-modify-write transactions on one row
 // from many goroutines: none may be lost, and those that fail after
-// writing leave nothing behind, whatever they were committed with.
+// writing leave nothing behind, whatever they were committed with, and
+// whether or not they deferred their sync.
 func testConcurrentUpdates(t *testing.T, s berth.MetaStore) {
 	update(t, s, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo("counter")) })
 	const n = 20
@@ -470,7 +472,11 @@ func testConcurrentUpdates(t *testing.T, s berth.MetaStore) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			err := s.Update(ctx, func(tx berth.MetaTx) error {
+			c := ctx
+			if i%3 == 0 {
+				c = berth.DeferSync(ctx)
+			}
+			err := s.Update(c, func(tx berth.MetaTx) error {
 				r, err := tx.GetRepository(ctx, "counter")
 				if err != nil {
 					return err
@@ -503,5 +509,37 @@ func testConcurrentUpdates(t *testing.T, s berth.MetaStore) {
 			t.Errorf("%d of %d updates kept", len(r.Tags), n)
 		}
 		return nil
+	})
+}
+
+// testDeferredSync: an Update that defers its sync commits like any other
+// (visible at once, nothing of it kept when it fails), and durable ones
+// after it still commit.
+func testDeferredSync(t *testing.T, s berth.MetaStore) {
+	update(t, s, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo("r")) })
+	lazy := berth.DeferSync(ctx)
+	u := &berth.Upload{ID: "11111111-2222-3333-4444-555555555555", Repository: "r", CreatedAt: t0, HashState: []byte{1}}
+	if err := s.Update(lazy, func(tx berth.MetaTx) error { return tx.CreateUpload(ctx, u) }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := s.Update(lazy, func(tx berth.MetaTx) error {
+		if err := tx.CreateRepository(ctx, repo("gone")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failed deferred Update returned %v", err)
+	}
+	update(t, s, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo("durable")) })
+	view(t, s, func(tx berth.MetaTx) error {
+		if got, err := tx.GetUpload(ctx, "r", u.ID); err != nil || got.ID != u.ID {
+			t.Errorf("deferred upload: %+v %v", got, err)
+		}
+		_, err := tx.GetRepository(ctx, "gone")
+		wantCode(t, err, berth.ENotFound)
+		_, err = tx.GetRepository(ctx, "durable")
+		return err
 	})
 }

@@ -26,6 +26,8 @@ var Dialect = &sqlstore.Dialect{
 	IsUnique:  func(err error) bool { return pgCode(err) == "23505" },
 	Retryable: func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
 	Isolation: sql.LevelSerializable,
+	// Commits in order: a later durable commit flushes this one too.
+	NoSyncInTx: "SET LOCAL synchronous_commit = off",
 }
 
 func pgCode(err error) string {

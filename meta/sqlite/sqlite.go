@@ -22,7 +22,11 @@ var migrations embed.FS
 var Dialect = &sqlstore.Dialect{
 	Name:        "sqlite",
 	GroupCommit: true,
-	IsUnique:    func(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") },
+	// In WAL mode, NORMAL commits without syncing the log; the next FULL
+	// commit syncs the log and everything in it.
+	NoSync:   "PRAGMA synchronous=NORMAL",
+	Sync:     "PRAGMA synchronous=FULL",
+	IsUnique: func(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") },
 }
 
 func dsn(path, extra string) string {

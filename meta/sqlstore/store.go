@@ -36,6 +36,11 @@ type Dialect struct {
 	// own savepoint, so that one commit (one fsync) serves them all: for a
 	// database with a single writer (SQLite).
 	GroupCommit bool
+	// How an Update whose context says berth.DeferSync skips waiting for
+	// the disk: NoSync and Sync switch the writer connection before a
+	// transaction begins (SQLite; GroupCommit only), NoSyncInTx is run
+	// first inside the transaction (PostgreSQL). Empty: always durable.
+	NoSync, Sync, NoSyncInTx string
 }
 
 // maxBatch is the most Updates one group commit holds.
@@ -51,6 +56,8 @@ type Store struct {
 	// With GroupCommit, Updates queue here for the committer goroutine.
 	updates chan *update
 	stopped chan struct{}
+	// noSync: the writer connection is switched to NoSync (committer only).
+	noSync bool
 }
 
 type update struct {
@@ -149,7 +156,47 @@ func (s *Store) committer() {
 func (s *Store) commitBatch(batch []*update) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
-	err := s.run(ctx, s.writer, s.writeStmts, &sql.TxOptions{Isolation: s.d.Isolation}, func(mt berth.MetaTx) error {
+	err := s.switchSync(ctx, batch)
+	if err == nil {
+		err = s.runBatch(ctx, batch, results)
+	}
+	for i, u := range batch {
+		if err != nil && results[i] == nil {
+			results[i] = err // the commit failed: nothing of the batch holds
+		}
+		u.done <- results[i]
+	}
+}
+
+// switchSync sets the writer connection's durability for a batch: it
+// skips the disk only if every Update in it allows that.
+func (s *Store) switchSync(ctx context.Context, batch []*update) error {
+	if s.d.NoSync == "" {
+		return nil
+	}
+	noSync := true
+	for _, u := range batch {
+		noSync = noSync && berth.SyncDeferred(u.ctx)
+	}
+	if noSync == s.noSync {
+		return nil
+	}
+	q := s.d.Sync
+	if noSync {
+		q = s.d.NoSync
+	}
+	if _, err := s.writer.ExecContext(ctx, q); err != nil {
+		if noSync {
+			return nil // still durable: only slower
+		}
+		return fmt.Errorf("%s: %s: %w", s.d.Name, q, err)
+	}
+	s.noSync = noSync
+	return nil
+}
+
+func (s *Store) runBatch(ctx context.Context, batch []*update, results []error) error {
+	return s.run(ctx, s.writer, s.writeStmts, &sql.TxOptions{Isolation: s.d.Isolation}, func(mt berth.MetaTx) error {
 		tx := mt.(*Tx)
 		for i, u := range batch {
 			if err := u.ctx.Err(); err != nil {
@@ -173,12 +220,6 @@ func (s *Store) commitBatch(batch []*update) {
 		}
 		return nil
 	})
-	for i, u := range batch {
-		if err != nil && results[i] == nil {
-			results[i] = err // the commit failed: nothing of the batch holds
-		}
-		u.done <- results[i]
-	}
 }
 
 // Close implements berth.MetaStore.
@@ -230,6 +271,12 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql
 		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
 	}
 	defer stmts.preparePending(ctx)
+	if s.d.NoSyncInTx != "" && !opts.ReadOnly && berth.SyncDeferred(ctx) {
+		if _, err := tx.ExecContext(ctx, s.d.NoSyncInTx); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("%s: %s: %w", s.d.Name, s.d.NoSyncInTx, err)
+		}
+	}
 	if err := fn(&Tx{tx: tx, d: s.d, stmts: stmts}); err != nil {
 		tx.Rollback()
 		return err
