@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -45,7 +46,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write")
 	flag.IntVar(&o.rounds, "rounds", 3, "alternating rounds per figure")
 	flag.BoolVar(&o.quick, "quick", false, "small sizes and one round: a smoke test of the benchmark, not a measurement")
-	flag.StringVar(&o.only, "only", "", "run one group of figures (blobs, manifests), for profiling; no report")
+	flag.StringVar(&o.only, "only", "", "run one group of figures (blobs, pushes, manifests), for profiling; no report")
 	flag.Parse()
 	if o.berth == "" {
 		log.Fatal("loadgen: -berth is required")
@@ -111,7 +112,7 @@ func run(o options) error {
 		imgs[t.name] = img
 	}
 	log.Printf("pushes and pulls, %d rounds", o.rounds)
-	for round := 0; round < o.rounds && (o.only == "" || o.only == "blobs"); round++ {
+	for round := 0; round < o.rounds && (o.only == "" || o.only == "blobs" || o.only == "pushes"); round++ {
 		err := each(round, func(t *target) error {
 			for _, c := range []struct {
 				size, count int
@@ -129,6 +130,26 @@ func run(o options) error {
 				return err
 			}
 			r.add(fmt.Sprintf("Blob push, 1 stream, 512 MiB in %d MiB PATCHes", sz.chunk/mib), "MB/s", t.name, v)
+			if o.only == "pushes" {
+				return nil
+			}
+			// The first pull after a push finds the blob in the page cache
+			// of a registry that writes through it (the peer) and on disk
+			// for one that writes around it (berth): recorded, without a
+			// target. The pull figures then compare the serving paths with
+			// the blob cached for both. As before the pushes, the disk
+			// starts with no dirty pages, the peer's included.
+			syscall.Sync()
+			for _, c := range []struct {
+				size int
+				name string
+			}{{sz.small, "1 MiB"}, {sz.medium, "64 MiB"}, {sz.large, "512 MiB"}} {
+				v, err := pullFigure(t, repo, last[t.name][c.size], 1, 1)
+				if err != nil {
+					return err
+				}
+				r.add("Blob pull, first after its push, "+c.name, "MB/s", t.name, v)
+			}
 			for _, streams := range []int{1, 8} {
 				for _, c := range []struct {
 					size, repeats int
@@ -287,11 +308,17 @@ func run(o options) error {
 	defer stopBare()
 	for round := 0; round < o.rounds; round++ {
 		r.add("sha256, one core, Go "+runtime.Version(), "MB/s", "ceiling", sha256Rate(sz.large))
-		disk, err := diskRate(work, sz.large)
-		if err != nil {
-			return err
+		for _, direct := range []bool{false, true} {
+			disk, err := diskRate(work, sz.large, direct)
+			if err != nil {
+				return err
+			}
+			how := "through the page cache"
+			if direct {
+				how = "with O_DIRECT"
+			}
+			r.add("Disk: sequential write of 512 MiB "+how+" + fdatasync, where both registries keep data", "MB/s", "ceiling", disk)
 		}
-		r.add("Disk: sequential write of 512 MiB + fdatasync, where both registries keep data", "MB/s", "ceiling", disk)
 		for _, c := range []struct {
 			size, count int
 			name        string

@@ -86,9 +86,10 @@ func (r *report) write(o options, sz sizes) error {
 		fmt.Fprintf(&b, "**Quick smoke run (small sizes, one round): proves the benchmark works; the figures mean nothing.**\n\n")
 	}
 	fmt.Fprintf(&b, "Run %s with `bench/run` on %s. %d alternating round(s) per figure; median, then min–max.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), o.rounds)
-	fmt.Fprintf(&b, "berth: embedded default (SQLite WAL synchronous=FULL, filesystem blobs, every write fsynced), Basic auth on. ")
+	fmt.Fprintf(&b, "berth: embedded default (SQLite WAL synchronous=FULL, filesystem blobs, every write fsynced before it is acknowledged), Basic auth on. ")
 	fmt.Fprintf(&b, "Peer: CNCF Distribution (`%s`, Debian's docker-registry) with filesystem storage, no auth, no fsync. ", o.peer)
-	fmt.Fprintf(&b, "Both on loopback, the load generator on the same 2-core machine; the machine is shared and noisy.\n\n")
+	fmt.Fprintf(&b, "Both on loopback, the load generator on the same 2-core machine; the machine is shared and noisy. ")
+	fmt.Fprintf(&b, "berth writes uploads around the page cache (O_DIRECT), the peer through it: each pushed blob is pulled once right after its push (\"first after its push\", no target: cold for berth, cached for the peer), and the pull figures then compare the two serving paths with the blob cached for both.\n\n")
 	fmt.Fprintf(&b, "## Targets\n\n| figure | target | result | met |\n|---|---|---|---|\n")
 	metAll := true
 	for _, g := range r.goals(sz) {
