@@ -29,8 +29,9 @@ var _ berth.BlobStore = (*Store)(nil)
 
 // Store is a filesystem BlobStore.
 type Store struct {
-	root   string
-	direct atomic.Bool // O_DIRECT has not been refused
+	root    string
+	direct  atomic.Bool // O_DIRECT has not been refused
+	warming atomic.Bool // a new blob is being read into the page cache
 }
 
 // Open returns a store rooted at dir, creating its directories.
@@ -205,7 +206,30 @@ func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string
 	}
 	// The new name must survive a crash; the staging directory losing
 	// its entry needs no fsync (a stale staging file is only garbage).
-	return syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	s.warm(dst)
+	return nil
+}
+
+// warm reads a new blob into the page cache in the background: it was
+// written around the cache, and a pull often follows its push. One blob
+// at a time; a blob that finds another warming is left to be read from
+// disk when it is pulled.
+func (s *Store) warm(path string) {
+	if !s.warming.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.warming.Store(false)
+		f, err := os.Open(path)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_WILLNEED)
+	}()
 }
 
 // DeleteUpload implements berth.BlobStore.
