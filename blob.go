@@ -38,8 +38,7 @@ type BlobURLer interface {
 	BlobURL(ctx context.Context, digest string, expiry time.Duration) (url string, ok bool, err error)
 }
 
-// BlobReader reads a committed blob. Filesystem stores return an *os.File,
-// which lets HTTP front ends use sendfile.
+// BlobReader reads a committed blob.
 type BlobReader interface {
 	io.ReadSeekCloser
 }

@@ -22,7 +22,7 @@ func blobError(err error) error {
 }
 
 // getBlob serves a blob with http.ServeContent: ranges, HEAD without
-// reading it, and sendfile from the filesystem store.
+// reading it.
 func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error {
 	if r.Method == http.MethodHead {
 		// From metadata alone: no storage round trip, and no redirect (a

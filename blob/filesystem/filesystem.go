@@ -7,7 +7,7 @@
 // bytes go from the upload's buffers to the disk without passing through
 // the page cache, so a push costs no page-cache memory and does not evict
 // the blobs that pulls keep hot. Blob reads go through the page cache,
-// read ahead sequentially.
+// with the kernel reading ahead of them.
 package filesystem
 
 import (
@@ -29,9 +29,8 @@ var _ berth.BlobStore = (*Store)(nil)
 
 // Store is a filesystem BlobStore.
 type Store struct {
-	root    string
-	direct  atomic.Bool // O_DIRECT has not been refused
-	warming atomic.Bool // a new blob is being read into the page cache
+	root   string
+	direct atomic.Bool // O_DIRECT has not been refused
 }
 
 // Open returns a store rooted at dir, creating its directories.
@@ -87,7 +86,7 @@ func (s *Store) Stat(ctx context.Context, digest string) (int64, error) {
 	return fi.Size(), nil
 }
 
-// Open implements berth.BlobStore; the reader is an *os.File.
+// Open implements berth.BlobStore.
 func (s *Store) Open(ctx context.Context, digest string) (berth.BlobReader, error) {
 	p, err := s.blobPath(digest)
 	if err != nil {
@@ -97,11 +96,42 @@ func (s *Store) Open(ctx context.Context, digest string) (berth.BlobReader, erro
 	if err != nil {
 		return nil, notFound(err, "blob "+digest)
 	}
-	// Blobs are read front to back: a larger readahead window makes a
-	// pull of a blob that is not cached run at the disk's speed.
-	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_SEQUENTIAL)
-	return f, nil
+	return &blobFile{f: f}, nil
 }
+
+// blobFile reads a blob front to back and keeps the kernel reading the
+// next readAheadWindow bytes into the page cache ahead of the reads, so
+// that a pull of a blob that is not cached (as none is after its push,
+// written around the cache) streams at the disk's rate rather than at
+// the rate of one small read after another.
+type blobFile struct {
+	f          *os.File
+	pos, ahead int64 // the next read's offset; readahead is asked for up to ahead
+}
+
+const readAheadWindow = 8 << 20
+
+func (b *blobFile) Read(p []byte) (int, error) {
+	if b.pos+int64(len(p)) > b.ahead-readAheadWindow/2 {
+		start := max(b.pos, b.ahead)
+		// Best effort: without it the reads are only slower.
+		_ = unix.Fadvise(int(b.f.Fd()), start, readAheadWindow, unix.FADV_WILLNEED)
+		b.ahead = start + readAheadWindow
+	}
+	n, err := b.f.Read(p)
+	b.pos += int64(n)
+	return n, err
+}
+
+func (b *blobFile) Seek(offset int64, whence int) (int64, error) {
+	pos, err := b.f.Seek(offset, whence)
+	if err == nil && pos != b.pos {
+		b.pos, b.ahead = pos, pos
+	}
+	return pos, err
+}
+
+func (b *blobFile) Close() error { return b.f.Close() }
 
 // WriteUpload implements berth.BlobStore.
 func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, r io.Reader) (int64, error) {
@@ -206,30 +236,7 @@ func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string
 	}
 	// The new name must survive a crash; the staging directory losing
 	// its entry needs no fsync (a stale staging file is only garbage).
-	if err := syncDir(dir); err != nil {
-		return err
-	}
-	s.warm(dst)
-	return nil
-}
-
-// warm reads a new blob into the page cache in the background: it was
-// written around the cache, and a pull often follows its push. One blob
-// at a time; a blob that finds another warming is left to be read from
-// disk when it is pulled.
-func (s *Store) warm(path string) {
-	if !s.warming.CompareAndSwap(false, true) {
-		return
-	}
-	go func() {
-		defer s.warming.Store(false)
-		f, err := os.Open(path)
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_WILLNEED)
-	}()
+	return syncDir(dir)
 }
 
 // DeleteUpload implements berth.BlobStore.
