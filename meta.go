@@ -43,6 +43,21 @@ func SyncDeferred(ctx context.Context) bool {
 	return v
 }
 
+type readsApartKey struct{}
+
+// ReadsApart marks a View whose reads need not share a snapshot: each
+// may see the store at its own moment, so a store may run them without a
+// transaction around them. For a View that reads once (a manifest by tag).
+func ReadsApart(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readsApartKey{}, true)
+}
+
+// ReadingApart reports whether ctx was made by ReadsApart.
+func ReadingApart(ctx context.Context) bool {
+	v, _ := ctx.Value(readsApartKey{}).(bool)
+	return v
+}
+
 // MetaTx is one transaction of a MetaStore.
 type MetaTx interface {
 	RepositoryTx

@@ -234,7 +234,9 @@ func (r *Registry) BatchGetImage(ctx context.Context, repo string, ids []berth.I
 	var failures []ImageFailure
 	var stale []string
 	now := r.nowUTC()
-	err := r.meta.View(ctx, func(tx berth.MetaTx) error {
+	// Each identifier is one lookup, answered as the store stands at
+	// that moment, as ECR's batch reads are: no transaction around them.
+	err := r.meta.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) error {
 		seen := map[berth.ImageRef]bool{}
 		missing := false
 		for _, id := range ids {

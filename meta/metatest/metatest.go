@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"UpdateIsAtomic", testUpdateAtomic},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"DeferredSync", testDeferredSync},
+		{"ReadsApart", testReadsApart},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -542,4 +543,41 @@ func testDeferredSync(t *testing.T, s berth.MetaStore) {
 		_, err = tx.GetRepository(ctx, "durable")
 		return err
 	})
+}
+
+// testReadsApart: a View whose reads stand apart reads what is committed,
+// again and again (its statements reuse what the store prepared), and
+// cannot write.
+func testReadsApart(t *testing.T, s berth.MetaStore) {
+	update(t, s, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo("r")) })
+	m := mkManifest("r", 1, nil, nil, "")
+	update(t, s, func(tx berth.MetaTx) error {
+		if err := tx.PutManifest(ctx, m); err != nil {
+			return err
+		}
+		return tx.PutTag(ctx, "r", "latest", m.Digest, t0)
+	})
+	apart := berth.ReadsApart(ctx)
+	for i := 0; i < 3; i++ {
+		err := s.View(apart, func(tx berth.MetaTx) error {
+			got, err := tx.GetTaggedManifest(ctx, "r", "latest")
+			if err != nil {
+				return err
+			}
+			if got.Digest != m.Digest {
+				t.Errorf("tagged manifest %s, want %s", got.Digest, m.Digest)
+			}
+			_, err = tx.GetTaggedManifest(ctx, "r", "absent")
+			wantCode(t, err, berth.ENotFound)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.View(apart, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo("w")) })
+	if err == nil {
+		t.Fatal("a write in a View whose reads stand apart succeeded")
+	}
+	wantCode(t, s.View(ctx, func(tx berth.MetaTx) error { _, err := tx.GetRepository(ctx, "w"); return err }), berth.ENotFound)
 }

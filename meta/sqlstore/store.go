@@ -111,6 +111,23 @@ func (c *stmtCache) preparePending(ctx context.Context) {
 	}
 }
 
+// prepare prepares q on the pool now and keeps it.
+func (c *stmtCache) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	s, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.pending, q)
+	if old := c.m[q]; old != nil {
+		s.Close()
+		return old, nil
+	}
+	c.m[q] = s
+	return s, nil
+}
+
 func newStmtCache(db *sql.DB) *stmtCache {
 	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, pending: map[string]bool{}}
 }
@@ -237,8 +254,12 @@ func (s *Store) Close() error {
 // Ping implements berth.MetaStore.
 func (s *Store) Ping(ctx context.Context) error { return s.reader.PingContext(ctx) }
 
-// View implements berth.MetaStore.
+// View implements berth.MetaStore. With berth.ReadsApart, each statement
+// runs on its own on a pooled connection: no BEGIN and COMMIT around it.
 func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
+	if berth.ReadingApart(ctx) {
+		return fn(&Tx{db: s.reader, d: s.d, stmts: s.readStmts})
+	}
 	return s.run(ctx, s.reader, s.readStmts, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
@@ -287,9 +308,10 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql
 	return nil
 }
 
-// Tx is one transaction.
+// Tx is one transaction, or with tx nil, statements run apart on db.
 type Tx struct {
 	tx    *sql.Tx
+	db    *sql.DB
 	d     *Dialect
 	stmts *stmtCache
 	// repoIDs caches name -> row id for this transaction's lifetime.
@@ -319,13 +341,22 @@ func (d *Dialect) rebind(q string) string {
 // stmt returns q prepared, bound to this transaction.
 func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	q = t.d.rebind(q)
-	if s := t.stmts.get(q); s != nil {
+	s := t.stmts.get(q)
+	switch {
+	case t.tx == nil && s != nil:
+		return s, nil
+	case t.tx == nil:
+		return t.stmts.prepare(ctx, q)
+	case s != nil:
 		return t.tx.StmtContext(ctx, s), nil
 	}
 	return t.tx.PrepareContext(ctx, q)
 }
 
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.tx == nil {
+		return nil, fmt.Errorf("%s: a View whose reads stand apart cannot write", t.d.Name)
+	}
 	s, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
