@@ -101,14 +101,7 @@ func (t *Tx) DeleteManifest(ctx context.Context, repo, digest string) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `DELETE FROM manifests WHERE repo_id = ? AND digest = ?`, id, digest)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return berth.Errorf(berth.ENotFound, "manifest %s not found", digest)
-	}
-	return nil
+	return t.execOne(ctx, "manifest", digest, `DELETE FROM manifests WHERE repo_id = ? AND digest = ?`, id, digest)
 }
 
 func statusClause(status berth.TagStatus, tagged string) string {
@@ -261,14 +254,7 @@ func (t *Tx) DeleteTag(ctx context.Context, repo, tag string) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `DELETE FROM tags WHERE repo_id = ? AND name = ?`, id, tag)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return berth.Errorf(berth.ENotFound, "tag %s not found", tag)
-	}
-	return nil
+	return t.execOne(ctx, "tag", tag, `DELETE FROM tags WHERE repo_id = ? AND name = ?`, id, tag)
 }
 
 // TagsOf implements berth.TagTx.
@@ -365,12 +351,5 @@ func (t *Tx) DeleteBlob(ctx context.Context, repo, digest string) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `DELETE FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return berth.Errorf(berth.ENotFound, "blob %s not found", digest)
-	}
-	return nil
+	return t.execOne(ctx, "blob", digest, `DELETE FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest)
 }

@@ -80,15 +80,8 @@ func (t *Tx) UpdateRepository(ctx context.Context, r *berth.Repository) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `UPDATE repositories SET tag_mutability = ?, exclusions = ?, scan_on_push = ?, encryption_type = ?, kms_key = ?, tags = ? WHERE name = ?`,
+	return t.execOne(ctx, "repository", r.Name, `UPDATE repositories SET tag_mutability = ?, exclusions = ?, scan_on_push = ?, encryption_type = ?, kms_key = ?, tags = ? WHERE name = ?`,
 		append(args[2:], r.Name)...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return berth.Errorf(berth.ENotFound, "repository %s not found", r.Name)
-	}
-	return nil
 }
 
 // DeleteRepository implements berth.RepositoryTx. Foreign keys cascade to

@@ -364,6 +364,19 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 	return s.ExecContext(ctx, args...)
 }
 
+// execOne runs a statement that must change a row: ENotFound ("<what>
+// <key> not found") when it changed none.
+func (t *Tx) execOne(ctx context.Context, what, key, q string, args ...any) error {
+	res, err := t.exec(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return berth.Errorf(berth.ENotFound, "%s %s not found", what, key)
+	}
+	return nil
+}
+
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	s, err := t.stmt(ctx, q)
 	if err != nil {

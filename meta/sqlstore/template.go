@@ -26,14 +26,7 @@ func (t *Tx) UpdateTemplate(ctx context.Context, tmpl *berth.CreationTemplate) e
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `UPDATE creation_templates SET body = ? WHERE prefix = ?`, string(body), tmpl.Prefix)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return berth.Errorf(berth.ENotFound, "template %s not found", tmpl.Prefix)
-	}
-	return nil
+	return t.execOne(ctx, "template", tmpl.Prefix, `UPDATE creation_templates SET body = ? WHERE prefix = ?`, string(body), tmpl.Prefix)
 }
 
 // GetTemplate implements berth.TemplateTx.
@@ -68,12 +61,5 @@ func (t *Tx) ListTemplates(ctx context.Context, p berth.Page) ([]berth.CreationT
 
 // DeleteTemplate implements berth.TemplateTx.
 func (t *Tx) DeleteTemplate(ctx context.Context, prefix string) error {
-	res, err := t.exec(ctx, `DELETE FROM creation_templates WHERE prefix = ?`, prefix)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return berth.Errorf(berth.ENotFound, "template %s not found", prefix)
-	}
-	return nil
+	return t.execOne(ctx, "template", prefix, `DELETE FROM creation_templates WHERE prefix = ?`, prefix)
 }

@@ -50,14 +50,7 @@ func (t *Tx) UpdateUpload(ctx context.Context, u *berth.Upload, prevSize int64) 
 
 // DeleteUpload implements berth.UploadTx.
 func (t *Tx) DeleteUpload(ctx context.Context, id string) error {
-	res, err := t.exec(ctx, `DELETE FROM uploads WHERE id = ?`, id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return berth.Errorf(berth.ENotFound, "upload %s not found", id)
-	}
-	return nil
+	return t.execOne(ctx, "upload", id, `DELETE FROM uploads WHERE id = ?`, id)
 }
 
 // CountUploads implements berth.UploadTx.
