@@ -168,7 +168,7 @@ func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, 
 			s.direct.Store(false)
 		}
 	}
-	n, err := copyTo(&fileSink{f: f, direct: direct, directOK: &s.direct, off: offset}, r)
+	n, err := io.Copy(&fileSink{f: f, direct: direct, directOK: &s.direct, off: offset}, r)
 	if err != nil {
 		return n, err
 	}

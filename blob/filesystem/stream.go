@@ -2,9 +2,7 @@ package filesystem
 
 import (
 	"errors"
-	"io"
 	"os"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -12,20 +10,11 @@ import (
 )
 
 // The write path of an upload. A reader that is an io.WriterTo (the
-// registry's hashing pipe) writes into fileSink from its own buffers;
-// any other is copied through one of ours.
+// registry's hashing pipe) writes into fileSink from its own aligned
+// buffers, which the disk can take directly; any other reader is copied
+// in small pieces through the page cache.
 
-const (
-	copyBuf     = 1 << 20
-	directAlign = 4096
-)
-
-var copyBufs = sync.Pool{New: func() any {
-	b := make([]byte, copyBuf+directAlign)
-	skip := (directAlign - int(uintptr(unsafe.Pointer(&b[0]))%directAlign)) % directAlign
-	b = b[skip : skip+copyBuf : skip+copyBuf]
-	return &b
-}}
+const directAlign = 4096
 
 // fileSink writes sequentially to a file from offset off. With direct
 // set (an O_DIRECT descriptor of the same file), writes of whole aligned
@@ -66,16 +55,3 @@ func (w *fileSink) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// copyTo writes r to w.
-func copyTo(w *fileSink, r io.Reader) (int64, error) {
-	if wt, ok := r.(io.WriterTo); ok {
-		return wt.WriteTo(w)
-	}
-	buf := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(buf)
-	return io.CopyBuffer(w, onlyReader{r}, *buf)
-}
-
-// onlyReader hides everything but Read, so that CopyBuffer uses our buffer.
-type onlyReader struct{ io.Reader }
