@@ -9,8 +9,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +44,10 @@ type Dialect struct {
 	// transaction begins (SQLite; GroupCommit only), NoSyncInTx is run
 	// first inside the transaction (PostgreSQL). Empty: always durable.
 	NoSync, Sync, NoSyncInTx string
+	// SoleWriter: every write to the database goes through this Store (an
+	// embedded database that one process opens), so manifest lookups may
+	// be answered from memory between commits. GroupCommit only.
+	SoleWriter bool
 }
 
 // maxBatch is the most Updates one group commit holds.
@@ -53,18 +60,51 @@ type Store struct {
 	d              *Dialect
 	// Prepared statements, per pool: parsing each query once, not per call.
 	writeStmts, readStmts *stmtCache
-	// With GroupCommit, Updates queue here for the committer goroutine.
-	updates chan *update
-	stopped chan struct{}
-	// noSync: the writer connection is switched to NoSync (committer only).
+	// With GroupCommit, Updates queue here; the one leading commits them.
+	group *group
+	// noSync: the writer connection is switched to NoSync (leader only).
 	noSync bool
+	// With SoleWriter, the manifests looked up since the last commit.
+	cache *manifestCache
+	// closers run at Close, after the pools are closed.
+	closers []io.Closer
+}
+
+// CloseWith has Close close c too, once the database is closed.
+func (s *Store) CloseWith(c io.Closer) { s.closers = append(s.closers, c) }
+
+// group is the queue of a group commit. The Update that finds no batch
+// running leads: it commits itself and everything queued by then in one
+// transaction, then hands the lead to the first Update queued behind, if
+// any. A lone Update so commits on its own goroutine, with no handoff.
+type group struct {
+	mu      sync.Mutex
+	queue   []*update
+	leading bool // an Update leads, or the lead is being handed on
+	closed  bool
+	idle    sync.Cond // signalled when leading turns false
 }
 
 type update struct {
 	ctx  context.Context
 	fn   func(berth.MetaTx) error
-	done chan error
+	done chan error // its result, or errLead
 }
+
+// errLead, sent to a queued Update, tells it that it leads now.
+var errLead = errors.New("sqlstore: lead the next batch")
+
+// errClosed answers Updates that come after Close.
+var errClosed = errors.New("sqlstore: the store is closed")
+
+// panicked carries a panic out of an Update's function, so that it is
+// raised again on the caller's goroutine, not the leader's.
+type panicked struct {
+	value any
+	stack []byte
+}
+
+func (p *panicked) Error() string { return fmt.Sprintf("update panicked: %v", p.value) }
 
 // stmtCache keeps each query prepared once per pool. A query seen for
 // the first time inside a transaction is prepared on that transaction,
@@ -142,47 +182,94 @@ func New(writer, reader *sql.DB, d *Dialect) *Store {
 		s.readStmts = newStmtCache(reader)
 	}
 	if d.GroupCommit {
-		s.updates, s.stopped = make(chan *update, maxBatch), make(chan struct{})
-		go s.committer()
+		s.group = &group{}
+		s.group.idle.L = &s.group.mu
+		if d.SoleWriter {
+			s.cache = &manifestCache{}
+		}
 	}
 	return s
 }
 
-// committer runs queued Updates in batches: everything queued when a batch
-// starts, up to maxBatch, shares one transaction.
-func (s *Store) committer() {
-	defer close(s.stopped)
-	for first := range s.updates {
-		batch := []*update{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case u, ok := <-s.updates:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, u)
-			default:
-				break fill
-			}
-		}
-		s.commitBatch(batch)
+// groupUpdate queues u and waits for its result, leading the batch it is
+// in when no other Update does.
+func (s *Store) groupUpdate(u *update) error {
+	g := s.group
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return errClosed
 	}
+	g.queue = append(g.queue, u)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if !lead {
+		if err := <-u.done; err != errLead {
+			return reraise(err)
+		}
+	}
+	// u is first in the queue: only the leader takes from it, and it hands
+	// the lead to the first Update left there.
+	g.mu.Lock()
+	n := min(len(g.queue), maxBatch)
+	batch := slices.Clone(g.queue[:n])
+	g.queue = slices.Delete(g.queue, 0, n)
+	g.mu.Unlock()
+	defer g.handOff()
+	s.commitBatch(batch)
+	return reraise(<-u.done)
 }
 
+// handOff passes the lead to the first Update queued, or ends it.
+func (g *group) handOff() {
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		next := g.queue[0]
+		g.mu.Unlock()
+		next.done <- errLead
+		return
+	}
+	g.leading = false
+	g.idle.Broadcast()
+	g.mu.Unlock()
+}
+
+// reraise panics again with what an Update's function panicked with.
+func reraise(err error) error {
+	if p, ok := err.(*panicked); ok {
+		panic(fmt.Sprintf("%v\n\nin a group commit:\n%s", p.value, p.stack))
+	}
+	return err
+}
+
+// commitBatch runs batch in one transaction and sends each Update its
+// result, whatever happens, a panic included.
 func (s *Store) commitBatch(batch []*update) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
-	err := s.switchSync(ctx, batch)
+	var err error
+	ran := false
+	defer func() {
+		if !ran {
+			err, results = errors.New("sqlstore: the group commit failed"), make([]error, len(batch))
+		}
+		for i, u := range batch {
+			if err != nil && results[i] == nil {
+				results[i] = err // the commit failed: nothing of the batch holds
+			}
+			u.done <- results[i]
+		}
+	}()
+	if s.cache != nil {
+		s.cache.writing()
+		defer s.cache.writing() // before the results go out
+	}
+	err = s.switchSync(ctx, batch)
 	if err == nil {
 		err = s.runBatch(ctx, batch, results)
 	}
-	for i, u := range batch {
-		if err != nil && results[i] == nil {
-			results[i] = err // the commit failed: nothing of the batch holds
-		}
-		u.done <- results[i]
-	}
+	ran = true
 }
 
 // switchSync sets the writer connection's durability for a batch: it
@@ -223,7 +310,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*update, results []error) 
 			if _, err := tx.exec(ctx, "SAVEPOINT berth_update"); err != nil {
 				return err
 			}
-			results[i] = u.fn(tx)
+			results[i] = runUpdate(u.fn, tx)
 			if results[i] != nil {
 				// Forget what the failed update cached: its rows are gone.
 				tx.repoIDs = nil
@@ -239,16 +326,36 @@ func (s *Store) runBatch(ctx context.Context, batch []*update, results []error) 
 	})
 }
 
+// runUpdate runs one Update's function in a batch; a panic fails that
+// Update alone and is raised again on its caller's goroutine.
+func runUpdate(fn func(berth.MetaTx) error, tx *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicked{value: p, stack: debug.Stack()}
+		}
+	}()
+	return fn(tx)
+}
+
 // Close implements berth.MetaStore.
 func (s *Store) Close() error {
-	if s.updates != nil {
-		close(s.updates)
-		<-s.stopped
+	if g := s.group; g != nil {
+		g.mu.Lock()
+		g.closed = true
+		for g.leading {
+			g.idle.Wait()
+		}
+		g.mu.Unlock()
 	}
-	if s.reader == s.writer {
-		return s.writer.Close()
+	errs := []error{s.writer.Close()}
+	if s.reader != s.writer {
+		errs = append(errs, s.reader.Close())
 	}
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
 }
 
 // Ping implements berth.MetaStore.
@@ -258,7 +365,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.reader.PingContext(ct
 // runs on its own on a pooled connection: no BEGIN and COMMIT around it.
 func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
 	if berth.ReadingApart(ctx) {
-		return fn(&Tx{db: s.reader, d: s.d, stmts: s.readStmts})
+		return fn(&Tx{db: s.reader, d: s.d, stmts: s.readStmts, cache: s.cache})
 	}
 	return s.run(ctx, s.reader, s.readStmts, &sql.TxOptions{ReadOnly: true}, fn)
 }
@@ -266,10 +373,8 @@ func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
 // Update implements berth.MetaStore. A transaction that loses a race with
 // another replica is run again, a few times, from the start.
 func (s *Store) Update(ctx context.Context, fn func(berth.MetaTx) error) error {
-	if s.updates != nil {
-		u := &update{ctx: ctx, fn: fn, done: make(chan error, 1)}
-		s.updates <- u
-		return <-u.done
+	if s.group != nil {
+		return s.groupUpdate(&update{ctx: ctx, fn: fn, done: make(chan error, 1)})
 	}
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
@@ -292,14 +397,15 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql
 		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
 	}
 	defer stmts.preparePending(ctx)
+	// Whatever ends fn, a panic included, the connection is given back;
+	// after a commit this does nothing.
+	defer tx.Rollback()
 	if s.d.NoSyncInTx != "" && !opts.ReadOnly && berth.SyncDeferred(ctx) {
 		if _, err := tx.ExecContext(ctx, s.d.NoSyncInTx); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("%s: %s: %w", s.d.Name, s.d.NoSyncInTx, err)
 		}
 	}
 	if err := fn(&Tx{tx: tx, d: s.d, stmts: stmts}); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -316,6 +422,8 @@ type Tx struct {
 	stmts *stmtCache
 	// repoIDs caches name -> row id for this transaction's lifetime.
 	repoIDs map[string]int64
+	// cache, if set, answers manifest lookups of statements run apart.
+	cache *manifestCache
 }
 
 var _ berth.MetaTx = (*Tx)(nil)
