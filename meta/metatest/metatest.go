@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"DeferredSync", testDeferredSync},
 		{"ReadsApart", testReadsApart},
+		{"ReadsApartSeeCommits", testReadsApartSeeCommits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -580,4 +582,87 @@ func testReadsApart(t *testing.T, s berth.MetaStore) {
 		t.Fatal("a write in a View whose reads stand apart succeeded")
 	}
 	wantCode(t, s.View(ctx, func(tx berth.MetaTx) error { _, err := tx.GetRepository(ctx, "w"); return err }), berth.ENotFound)
+}
+
+// testReadsApartSeeCommits: a lookup that starts after an Update returned
+// sees that Update, whatever a store keeps in memory: a tag moved, a
+// manifest deleted, a pull time recorded, while readers keep asking.
+func testReadsApartSeeCommits(t *testing.T, s berth.MetaStore) {
+	update(t, s, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo("r")) })
+	const n = 60
+	update(t, s, func(tx berth.MetaTx) error {
+		for i := 1; i <= n; i++ {
+			if err := tx.PutManifest(ctx, mkManifest("r", i, nil, nil, "")); err != nil {
+				return err
+			}
+		}
+		if err := tx.TouchPulled(ctx, "r", digest(1), t0.Add(time.Second)); err != nil {
+			return err
+		}
+		return tx.PutTag(ctx, "r", "moving", digest(1), t0)
+	})
+	apart := berth.ReadsApart(ctx)
+	var committed atomic.Int64 // the last i whose Updates have returned
+	committed.Store(1)
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				want := committed.Load()
+				err := s.View(apart, func(tx berth.MetaTx) error {
+					m, err := tx.GetTaggedManifest(ctx, "r", "moving")
+					if err != nil {
+						return err
+					}
+					if m.Size < want {
+						return fmt.Errorf("tag read as %s after the Update moving it to %s returned", m.Digest, digest(int(want)))
+					}
+					if pulled := t0.Add(time.Duration(m.Size) * time.Second); !m.LastPulledAt.Equal(pulled) {
+						return fmt.Errorf("manifest %s read with pull time %v, not the %v recorded with its tag", m.Digest, m.LastPulledAt, pulled)
+					}
+					if _, err := tx.GetManifest(ctx, "r", digest(int(want)-1)); want > 1 && !berth.IsCode(err, berth.ENotFound) {
+						return fmt.Errorf("manifest %s read after the Update deleting it returned (%v)", digest(int(want)-1), err)
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 2; i <= n; i++ {
+		update(t, s, func(tx berth.MetaTx) error {
+			if err := tx.TouchPulled(ctx, "r", digest(i), t0.Add(time.Duration(i)*time.Second)); err != nil {
+				return err
+			}
+			return tx.PutTag(ctx, "r", "moving", digest(i), t0)
+		})
+		update(t, s, func(tx berth.MetaTx) error { return tx.DeleteManifest(ctx, "r", digest(i-1)) })
+		committed.Store(int64(i))
+		select {
+		case err := <-errs:
+			close(stop)
+			wg.Wait()
+			t.Fatal(err)
+		case <-time.After(2 * time.Millisecond): // let the readers read between commits
+		}
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
 }

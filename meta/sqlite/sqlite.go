@@ -7,11 +7,14 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/berth-registry/berth/meta/sqlstore"
+	"golang.org/x/sys/unix"
 	_ "modernc.org/sqlite" // the pure-Go driver
 )
 
@@ -22,6 +25,7 @@ var migrations embed.FS
 var Dialect = &sqlstore.Dialect{
 	Name:        "sqlite",
 	GroupCommit: true,
+	SoleWriter:  true,
 	// In WAL mode, NORMAL commits without syncing the log; the next FULL
 	// commit syncs the log and everything in it.
 	NoSync:   "PRAGMA synchronous=NORMAL",
@@ -49,8 +53,40 @@ func Migrate(ctx context.Context, path string) ([]string, error) {
 }
 
 // Open opens (creating if needed) the database file at path and brings its
-// schema up to date.
+// schema up to date. One process at a time may have it open: the store
+// answers lookups from memory between its own commits (SoleWriter).
 func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.CloseWith(lock)
+	return s, nil
+}
+
+// lockFile takes an exclusive lock on the file at path, which the kernel
+// drops when the process ends, however it ends.
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("sqlite: %s is in use by another berth process (it holds %s); stop that one, or give this one a data directory of its own", strings.TrimSuffix(path, ".lock"), path)
+		}
+		return nil, fmt.Errorf("sqlite: locking %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	w, err := sql.Open("sqlite", dsn(path, "&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)

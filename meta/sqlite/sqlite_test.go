@@ -2,8 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/meta/metatest"
@@ -29,4 +33,102 @@ func TestReopenKeepsSchema(t *testing.T) {
 		}
 		s.Close()
 	}
+}
+
+// TestManifestCache: lookups that stand apart are answered from memory
+// until the store commits. The test changes the file behind the store's
+// back, which berth never does, to tell a cached answer from a query.
+func TestManifestCache(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "berth.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	digest := func(i int) string { return fmt.Sprintf("sha256:%064x", i) }
+	err = s.Update(ctx, func(tx berth.MetaTx) error {
+		if err := tx.CreateRepository(ctx, &berth.Repository{Name: "r", CreatedAt: t0, TagMutability: berth.Mutable, EncryptionType: "AES256"}); err != nil {
+			return err
+		}
+		for i := 1; i <= 2; i++ {
+			m := &berth.Manifest{Repository: "r", Digest: digest(i), MediaType: "application/vnd.oci.image.manifest.v1+json", Bytes: []byte("{}"), Size: 2, PushedAt: t0}
+			if err := tx.PutManifest(ctx, m); err != nil {
+				return err
+			}
+		}
+		return tx.PutTag(ctx, "r", "latest", digest(1), t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagged := func() string {
+		t.Helper()
+		var d string
+		err := s.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) error {
+			m, err := tx.GetTaggedManifest(ctx, "r", "latest")
+			if err == nil {
+				d = m.Digest
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := tagged(); d != digest(1) {
+		t.Fatalf("latest is %s, want %s", d, digest(1))
+	}
+	behind, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer behind.Close()
+	if _, err := behind.Exec(`UPDATE tags SET digest = ? WHERE name = 'latest'`, digest(2)); err != nil {
+		t.Fatal(err)
+	}
+	if d := tagged(); d != digest(1) {
+		t.Fatalf("latest read as %s: the lookup was not answered from memory", d)
+	}
+	if err := s.Update(ctx, func(tx berth.MetaTx) error { return tx.TouchPulled(ctx, "r", digest(1), t0) }); err != nil {
+		t.Fatal(err)
+	}
+	if d := tagged(); d != digest(2) {
+		t.Fatalf("latest read as %s after a commit, want %s: the cache outlived it", d, digest(2))
+	}
+	// Inside a transaction, lookups always query.
+	if _, err := behind.Exec(`UPDATE tags SET digest = ? WHERE name = 'latest'`, digest(1)); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx berth.MetaTx) error {
+		m, err := tx.GetTaggedManifest(ctx, "r", "latest")
+		if err == nil && m.Digest != digest(1) {
+			t.Errorf("a transaction read latest as %s, want %s", m.Digest, digest(1))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOneProcess: a second Open of the same file fails with a message that
+// says what to do, and succeeds once the first store is closed.
+func TestOneProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "berth.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), path); err == nil || !strings.Contains(err.Error(), "in use by another berth process") {
+		t.Fatalf("second Open: %v, want in use by another berth process", err)
+	}
+	s.Close()
+	s, err = Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s.Close()
 }

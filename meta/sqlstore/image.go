@@ -81,18 +81,22 @@ func scanManifest(row scanner, repo string, extra ...any) (*berth.Manifest, erro
 
 // GetManifest implements berth.ManifestTx.
 func (t *Tx) GetManifest(ctx context.Context, repo, digest string) (*berth.Manifest, error) {
-	m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM manifests m JOIN repositories r ON r.id = m.repo_id
+	return t.cachedManifest(cacheKey{repo: repo, ref: digest}, func() (*berth.Manifest, error) {
+		m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM manifests m JOIN repositories r ON r.id = m.repo_id
 		WHERE r.name = ? AND m.digest = ?`, repo, digest), repo)
-	return m, notFound(err, "manifest %s not found", digest)
+		return m, notFound(err, "manifest %s not found", digest)
+	})
 }
 
 // GetTaggedManifest implements berth.ManifestTx: one indexed lookup.
 func (t *Tx) GetTaggedManifest(ctx context.Context, repo, tag string) (*berth.Manifest, error) {
-	m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM tags t
+	return t.cachedManifest(cacheKey{repo: repo, ref: tag, tag: true}, func() (*berth.Manifest, error) {
+		m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM tags t
 		JOIN repositories r ON r.id = t.repo_id
 		JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest
 		WHERE r.name = ? AND t.name = ?`, repo, tag), repo)
-	return m, notFound(err, "tag %s not found", tag)
+		return m, notFound(err, "tag %s not found", tag)
+	})
 }
 
 // DeleteManifest implements berth.ManifestTx.
