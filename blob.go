@@ -3,6 +3,7 @@ package berth
 import (
 	"context"
 	"io"
+	"os"
 	"time"
 )
 
@@ -41,4 +42,12 @@ type BlobURLer interface {
 // BlobReader reads a committed blob.
 type BlobReader interface {
 	io.ReadSeekCloser
+}
+
+// BlobFile is the optional ability of a BlobReader whose bytes are one
+// local file, positioned where the reader is: a server may then hand the
+// file to the kernel to send (sendfile) instead of copying it through a
+// buffer.
+type BlobFile interface {
+	File() *os.File
 }

@@ -268,11 +268,22 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom sends a body (a blob, from http.ServeContent) through a pooled
-// 256 KiB buffer rather than sendfile: side by side on this project's
-// machine, read-and-write ran at 1.3-1.5× sendfile's rate for a cached
-// 512 MiB blob.
+// ReadFrom sends a body (a blob, from http.ServeContent). A blob that is
+// a local file goes to net/http's own ReadFrom, which has the kernel send
+// it (sendfile): a 512 MiB blob went at 2.1-2.2 GB/s that way against
+// 1.6-1.9 GB/s through a buffer, and 1.3 against 0.7-0.8 GB/s from disk.
+// Other bodies (object storage) go through a pooled 256 KiB buffer.
 func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if f, ok := lr.R.(berth.BlobFile); ok {
+			if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+				n, err := rf.ReadFrom(&io.LimitedReader{R: f.File(), N: lr.N})
+				lr.N -= n
+				s.bytes += n
+				return n, err
+			}
+		}
+	}
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
 	n, err := io.CopyBuffer(writerOnly{s.ResponseWriter}, readerOnly{r}, *buf)

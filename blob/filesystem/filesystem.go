@@ -7,7 +7,8 @@
 // bytes go from the upload's buffers to the disk without passing through
 // the page cache, so a push costs no page-cache memory and does not evict
 // the blobs that pulls keep hot. Blob reads go through the page cache,
-// with the kernel reading ahead of them.
+// with the kernel reading ahead of them; a blob's file is also there for
+// the server to send with sendfile (berth.BlobFile).
 package filesystem
 
 import (
@@ -25,7 +26,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var _ berth.BlobStore = (*Store)(nil)
+var (
+	_ berth.BlobStore = (*Store)(nil)
+	_ berth.BlobFile  = (*blobFile)(nil)
+)
 
 // Store is a filesystem BlobStore.
 type Store struct {
@@ -132,6 +136,10 @@ func (b *blobFile) Seek(offset int64, whence int) (int64, error) {
 }
 
 func (b *blobFile) Close() error { return b.f.Close() }
+
+// File implements berth.BlobFile. Reads from it bypass the read-ahead
+// requests above; sendfile has the kernel's own.
+func (b *blobFile) File() *os.File { return b.f }
 
 // WriteUpload implements berth.BlobStore.
 func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, r io.Reader) (int64, error) {
