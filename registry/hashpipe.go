@@ -33,8 +33,11 @@ type slot struct {
 
 const (
 	hashPipeSlots = 4
-	hashPipeSlot  = 1 << 20
-	firstSlot     = 256 << 10
+	// 1 MiB from the first slot on: a small blob is then one write to the
+	// disk. Starting with 256 KiB so that hashing and writing began sooner
+	// made a 1 MiB push 0.25 ms slower (two writes where one did, on a
+	// disk whose every write costs ~0.2 ms on top of its bytes).
+	hashPipeSlot = 1 << 20
 	// Buffers start on a 4 KiB boundary, so that a store may hand them to
 	// the disk directly (O_DIRECT).
 	slotAlign = 4096
@@ -110,13 +113,7 @@ func (p *hashPipe) WriteTo(w io.Writer) (int64, error) {
 	var rerr error
 	for !failed.Load() {
 		s := <-p.free
-		buf := s.buf
-		if n == 0 {
-			// A short first buffer starts hashing and writing sooner,
-			// which is most of a small blob's time.
-			buf = buf[:firstSlot]
-		}
-		k, err := io.ReadFull(p.r, buf)
+		k, err := io.ReadFull(p.r, s.buf)
 		if k > 0 {
 			s.n = k
 			s.refs.Store(2)
