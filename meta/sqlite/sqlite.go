@@ -55,44 +55,63 @@ func Migrate(ctx context.Context, path string) ([]string, error) {
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date. One process at a time may have it open: the store
 // answers lookups from memory between its own commits (SoleWriter).
+// On a filesystem that cannot lock files, the store opens without the
+// lock and without answering lookups from memory.
 func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	lock, err := lockFile(path + ".lock")
 	if err != nil {
 		return nil, err
 	}
-	s, err := open(ctx, path)
+	d := Dialect
+	if lock == nil {
+		unlocked := *Dialect
+		unlocked.SoleWriter = false
+		d = &unlocked
+	}
+	s, err := open(ctx, path, d)
 	if err != nil {
-		lock.Close()
+		if lock != nil {
+			lock.Close()
+		}
 		return nil, err
 	}
-	s.CloseWith(lock)
+	if lock != nil {
+		s.CloseWith(lock)
+	}
 	return s, nil
 }
 
+// flock is unix.Flock; tests replace it to fail.
+var flock = unix.Flock
+
 // lockFile takes an exclusive lock on the file at path, which the kernel
-// drops when the process ends, however it ends.
+// drops when the process ends, however it ends. It returns no file and no
+// error where the filesystem has no such locks.
 func lockFile(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		switch {
+		case errors.Is(err, unix.EWOULDBLOCK):
 			return nil, fmt.Errorf("sqlite: %s is in use by another berth process (it holds %s); stop that one, or give this one a data directory of its own", strings.TrimSuffix(path, ".lock"), path)
+		case errors.Is(err, unix.ENOLCK), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EINVAL):
+			return nil, nil
 		}
 		return nil, fmt.Errorf("sqlite: locking %s: %w", path, err)
 	}
 	return f, nil
 }
 
-func open(ctx context.Context, path string) (*sqlstore.Store, error) {
+func open(ctx context.Context, path string, d *sqlstore.Dialect) (*sqlstore.Store, error) {
 	w, err := sql.Open("sqlite", dsn(path, "&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	if _, err := sqlstore.Migrate(ctx, w, Dialect, migrations, "migrations"); err != nil {
+	if _, err := sqlstore.Migrate(ctx, w, d, migrations, "migrations"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: migrating %s: %w", path, err)
 	}
@@ -105,5 +124,5 @@ func open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	// OS caches the file too), which keeps memory low.
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4) // keep them: opening one costs more than a query
-	return sqlstore.New(w, r, Dialect), nil
+	return sqlstore.New(w, r, d), nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/meta/metatest"
+	"golang.org/x/sys/unix"
 )
 
 func TestMetaStore(t *testing.T) {
@@ -46,9 +47,67 @@ func TestManifestCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	digest := func(i int) string { return fmt.Sprintf("sha256:%064x", i) }
-	err = s.Update(ctx, func(tx berth.MetaTx) error {
+	seedTwoImages(t, s)
+	behind := openBehind(t, path)
+	if d := latest(t, s); d != digest(1) {
+		t.Fatalf("latest is %s, want %s", d, digest(1))
+	}
+	moveBehind(t, behind, 2)
+	if d := latest(t, s); d != digest(1) {
+		t.Fatalf("latest read as %s: the lookup was not answered from memory", d)
+	}
+	if err := s.Update(ctx, func(tx berth.MetaTx) error { return tx.TouchPulled(ctx, "r", digest(1), t0) }); err != nil {
+		t.Fatal(err)
+	}
+	if d := latest(t, s); d != digest(2) {
+		t.Fatalf("latest read as %s after a commit, want %s: the cache outlived it", d, digest(2))
+	}
+	// Inside a transaction, lookups always query.
+	moveBehind(t, behind, 1)
+	err = s.View(ctx, func(tx berth.MetaTx) error {
+		m, err := tx.GetTaggedManifest(ctx, "r", "latest")
+		if err == nil && m.Digest != digest(1) {
+			t.Errorf("a transaction read latest as %s, want %s", m.Digest, digest(1))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoLockNoCache: where the filesystem cannot lock the file, the store
+// opens all the same, and answers every lookup from the database.
+func TestNoLockNoCache(t *testing.T) {
+	flock = func(int, int) error { return unix.ENOLCK }
+	defer func() { flock = unix.Flock }()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "berth.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open without file locks: %v", err)
+	}
+	defer s.Close()
+	seedTwoImages(t, s)
+	behind := openBehind(t, path)
+	if d := latest(t, s); d != digest(1) {
+		t.Fatalf("latest is %s, want %s", d, digest(1))
+	}
+	moveBehind(t, behind, 2)
+	if d := latest(t, s); d != digest(2) {
+		t.Fatalf("latest read as %s, want %s: a store that could not lock its file answered from memory", d, digest(2))
+	}
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func digest(i int) string { return fmt.Sprintf("sha256:%064x", i) }
+
+// seedTwoImages creates repository r with two manifests, latest on the first.
+func seedTwoImages(t *testing.T, s berth.MetaStore) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx berth.MetaTx) error {
 		if err := tx.CreateRepository(ctx, &berth.Repository{Name: "r", CreatedAt: t0, TagMutability: berth.Mutable, EncryptionType: "AES256"}); err != nil {
 			return err
 		}
@@ -63,53 +122,41 @@ func TestManifestCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tagged := func() string {
-		t.Helper()
-		var d string
-		err := s.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) error {
-			m, err := tx.GetTaggedManifest(ctx, "r", "latest")
-			if err == nil {
-				d = m.Digest
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	if d := tagged(); d != digest(1) {
-		t.Fatalf("latest is %s, want %s", d, digest(1))
-	}
-	behind, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer behind.Close()
-	if _, err := behind.Exec(`UPDATE tags SET digest = ? WHERE name = 'latest'`, digest(2)); err != nil {
-		t.Fatal(err)
-	}
-	if d := tagged(); d != digest(1) {
-		t.Fatalf("latest read as %s: the lookup was not answered from memory", d)
-	}
-	if err := s.Update(ctx, func(tx berth.MetaTx) error { return tx.TouchPulled(ctx, "r", digest(1), t0) }); err != nil {
-		t.Fatal(err)
-	}
-	if d := tagged(); d != digest(2) {
-		t.Fatalf("latest read as %s after a commit, want %s: the cache outlived it", d, digest(2))
-	}
-	// Inside a transaction, lookups always query.
-	if _, err := behind.Exec(`UPDATE tags SET digest = ? WHERE name = 'latest'`, digest(1)); err != nil {
-		t.Fatal(err)
-	}
-	err = s.View(ctx, func(tx berth.MetaTx) error {
+}
+
+// latest looks up r:latest the way a manifest GET does.
+func latest(t *testing.T, s berth.MetaStore) string {
+	t.Helper()
+	ctx := context.Background()
+	var d string
+	err := s.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) error {
 		m, err := tx.GetTaggedManifest(ctx, "r", "latest")
-		if err == nil && m.Digest != digest(1) {
-			t.Errorf("a transaction read latest as %s, want %s", m.Digest, digest(1))
+		if err == nil {
+			d = m.Digest
 		}
 		return err
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// openBehind opens the database file apart from the store.
+func openBehind(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// moveBehind points latest at manifest i behind the store's back.
+func moveBehind(t *testing.T, db *sql.DB, i int) {
+	t.Helper()
+	if _, err := db.Exec(`UPDATE tags SET digest = ? WHERE name = 'latest'`, digest(i)); err != nil {
 		t.Fatal(err)
 	}
 }
