@@ -22,12 +22,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 )
 
-// buildBerth compiles the binary once per test run.
+// buildBerth compiles the binary once per test run, into binDir, which
+// TestMain removes at the end.
 var buildBerth = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "berth-bin")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "berth")
 	out, err := exec.Command("go", "build", "-o", bin, "../cmd/berth").CombinedOutput()
 	if err != nil {
@@ -35,6 +37,16 @@ var buildBerth = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // process is berth running as its own process.
 type process struct {
