@@ -6,9 +6,9 @@
 // Uploads are written with O_DIRECT where the filesystem allows it: the
 // bytes go from the upload's buffers to the disk without passing through
 // the page cache, so a push costs no page-cache memory and does not evict
-// the blobs that pulls keep hot. Blob reads go through the page cache,
-// with the kernel reading ahead of them; a blob's file is also there for
-// the server to send with sendfile (berth.BlobFile).
+// the blobs that pulls keep hot. Blobs are read through the page cache,
+// and a blob's file is there for the server to send with sendfile
+// (berth.BlobFile).
 package filesystem
 
 import (
@@ -103,42 +103,16 @@ func (s *Store) Open(ctx context.Context, digest string) (berth.BlobReader, erro
 	return &blobFile{f: f}, nil
 }
 
-// blobFile reads a blob front to back and keeps the kernel reading the
-// next readAheadWindow bytes into the page cache ahead of the reads, so
-// that a pull of a blob that is not cached (as none is after its push,
-// written around the cache) streams at the disk's rate rather than at
-// the rate of one small read after another.
-type blobFile struct {
-	f          *os.File
-	pos, ahead int64 // the next read's offset; readahead is asked for up to ahead
-}
+// blobFile is a committed blob's file. Servers send it with sendfile
+// (berth.BlobFile), which has the kernel's own read-ahead; Read serves
+// what reads a few bytes first (net/http's sniffing) and other readers.
+type blobFile struct{ f *os.File }
 
-const readAheadWindow = 8 << 20
+func (b *blobFile) Read(p []byte) (int, error)                   { return b.f.Read(p) }
+func (b *blobFile) Seek(offset int64, whence int) (int64, error) { return b.f.Seek(offset, whence) }
+func (b *blobFile) Close() error                                 { return b.f.Close() }
 
-func (b *blobFile) Read(p []byte) (int, error) {
-	if b.pos+int64(len(p)) > b.ahead-readAheadWindow/2 {
-		start := max(b.pos, b.ahead)
-		// Best effort: without it the reads are only slower.
-		_ = unix.Fadvise(int(b.f.Fd()), start, readAheadWindow, unix.FADV_WILLNEED)
-		b.ahead = start + readAheadWindow
-	}
-	n, err := b.f.Read(p)
-	b.pos += int64(n)
-	return n, err
-}
-
-func (b *blobFile) Seek(offset int64, whence int) (int64, error) {
-	pos, err := b.f.Seek(offset, whence)
-	if err == nil && pos != b.pos {
-		b.pos, b.ahead = pos, pos
-	}
-	return pos, err
-}
-
-func (b *blobFile) Close() error { return b.f.Close() }
-
-// File implements berth.BlobFile. Reads from it bypass the read-ahead
-// requests above; sendfile has the kernel's own.
+// File implements berth.BlobFile.
 func (b *blobFile) File() *os.File { return b.f }
 
 // WriteUpload implements berth.BlobStore.

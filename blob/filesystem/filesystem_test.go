@@ -53,10 +53,11 @@ func TestLostStagedBytes(t *testing.T) {
 	}
 }
 
-// TestBlobFileSeeks: the read-ahead reader returns the blob's bytes
-// whatever the order of seeks and reads (http.ServeContent seeks to
-// sniff sizes and to serve ranges).
+// TestBlobFileSeeks: a blob's reader returns its bytes whatever the order
+// of seeks and reads (http.ServeContent seeks to sniff sizes and to serve
+// ranges), in reads that span several MiB.
 func TestBlobFileSeeks(t *testing.T) {
+	const readAheadWindow = 8 << 20
 	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
