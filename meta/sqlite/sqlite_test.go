@@ -41,17 +41,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 // back, which berth never does, to tell a cached answer from a query.
 func TestManifestCache(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "berth.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	seedTwoImages(t, s)
-	behind := openBehind(t, path)
-	if d := latest(t, s); d != digest(1) {
-		t.Fatalf("latest is %s, want %s", d, digest(1))
-	}
+	s, behind := openSeeded(t)
 	moveBehind(t, behind, 2)
 	if d := latest(t, s); d != digest(1) {
 		t.Fatalf("latest read as %s: the lookup was not answered from memory", d)
@@ -64,7 +54,7 @@ func TestManifestCache(t *testing.T) {
 	}
 	// Inside a transaction, lookups always query.
 	moveBehind(t, behind, 1)
-	err = s.View(ctx, func(tx berth.MetaTx) error {
+	err := s.View(ctx, func(tx berth.MetaTx) error {
 		m, err := tx.GetTaggedManifest(ctx, "r", "latest")
 		if err == nil && m.Digest != digest(1) {
 			t.Errorf("a transaction read latest as %s, want %s", m.Digest, digest(1))
@@ -81,18 +71,7 @@ func TestManifestCache(t *testing.T) {
 func TestNoLockNoCache(t *testing.T) {
 	flock = func(int, int) error { return unix.ENOLCK }
 	defer func() { flock = unix.Flock }()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "berth.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open without file locks: %v", err)
-	}
-	defer s.Close()
-	seedTwoImages(t, s)
-	behind := openBehind(t, path)
-	if d := latest(t, s); d != digest(1) {
-		t.Fatalf("latest is %s, want %s", d, digest(1))
-	}
+	s, behind := openSeeded(t)
 	moveBehind(t, behind, 2)
 	if d := latest(t, s); d != digest(2) {
 		t.Fatalf("latest read as %s, want %s: a store that could not lock its file answered from memory", d, digest(2))
@@ -102,6 +81,24 @@ func TestNoLockNoCache(t *testing.T) {
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func digest(i int) string { return fmt.Sprintf("sha256:%064x", i) }
+
+// openSeeded opens a new store holding repository r with two manifests,
+// latest on the first and already looked up once, and the same file
+// opened apart from the store.
+func openSeeded(t *testing.T) (berth.MetaStore, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "berth.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	seedTwoImages(t, s)
+	if d := latest(t, s); d != digest(1) {
+		t.Fatalf("latest is %s, want %s", d, digest(1))
+	}
+	return s, openBehind(t, path)
+}
 
 // seedTwoImages creates repository r with two manifests, latest on the first.
 func seedTwoImages(t *testing.T, s berth.MetaStore) {
