@@ -39,6 +39,9 @@ const (
 	EAccessDenied             Code = "access_denied"
 	ENotFound                 Code = "not_found"
 	EConflict                 Code = "conflict"
+	// EUnavailable: the request could not be applied now (it kept losing
+	// races with concurrent requests for the same data) and may be retried.
+	EUnavailable Code = "unavailable"
 )
 
 // Error is berth's domain error. Message is safe to show a client and says

@@ -17,7 +17,13 @@ type MetaStore interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(MetaTx) error) error
 	// Update runs fn in a read-write transaction, serialised with every other
-	// Update on the same data.
+	// Update on the same data: what fn reads stays as read until it ends.
+	// A store may run Updates concurrently; then a read inside an Update
+	// locks what it returns against change by the others (Get* methods:
+	// against change; Lock* methods: against change and other Lock* reads,
+	// for data fn will change), and fn may be run more than once, when it
+	// loses a race with a concurrent Update (so fn must not act outside the
+	// store). One that keeps losing fails with EUnavailable.
 	Update(ctx context.Context, fn func(MetaTx) error) error
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
@@ -74,6 +80,9 @@ type RepositoryTx interface {
 	CreateRepository(ctx context.Context, r *Repository) error
 	// GetRepository returns the named repository; ENotFound.
 	GetRepository(ctx context.Context, name string) (*Repository, error)
+	// LockRepository is GetRepository for a repository the Update will
+	// change or delete.
+	LockRepository(ctx context.Context, name string) (*Repository, error)
 	// UpdateRepository replaces the settings of r.Name; ENotFound.
 	UpdateRepository(ctx context.Context, r *Repository) error
 	// DeleteRepository deletes the repository and everything in it; ENotFound.
@@ -87,11 +96,16 @@ type RepositoryTx interface {
 
 // ManifestTx reads and writes manifests.
 type ManifestTx interface {
-	// PutManifest inserts m with its references; EConflict if present.
+	// PutManifest inserts m with its references; EConflict if present (if
+	// the Update read it as missing and a concurrent one has inserted it
+	// since, the Update runs again).
 	PutManifest(ctx context.Context, m *Manifest) error
 	// GetManifest returns a manifest (Blobs and Children left empty);
 	// ENotFound if it or its repository does not exist.
 	GetManifest(ctx context.Context, repo, digest string) (*Manifest, error)
+	// LockManifest is GetManifest for a manifest the Update will delete or
+	// whose tags it will change.
+	LockManifest(ctx context.Context, repo, digest string) (*Manifest, error)
 	// GetTaggedManifest returns the manifest a tag points at; ENotFound if
 	// the tag or the repository does not exist.
 	GetTaggedManifest(ctx context.Context, repo, tag string) (*Manifest, error)
@@ -112,9 +126,12 @@ type ManifestTx interface {
 
 // TagTx reads and writes tags.
 type TagTx interface {
-	// GetTag returns the digest a tag points at; ENotFound.
+	// GetTag returns the digest a tag points at; ENotFound. In an Update,
+	// it locks the tag as LockManifest does a manifest.
 	GetTag(ctx context.Context, repo, tag string) (string, error)
-	// PutTag points tag at digest, creating or moving it.
+	// PutTag points tag at digest, creating or moving it. If the Update
+	// read the tag as missing and a concurrent one has created it since,
+	// the Update runs again.
 	PutTag(ctx context.Context, repo, tag, digest string, t time.Time) error
 	// DeleteTag removes a tag; ENotFound.
 	DeleteTag(ctx context.Context, repo, tag string) error
@@ -129,7 +146,10 @@ type BlobTx interface {
 	// PutBlob records that repo holds blob b (idempotent).
 	PutBlob(ctx context.Context, repo string, b Blob, t time.Time) error
 	// GetBlob returns a blob of repo; ENotFound if the repository lacks it.
+	// In an Update, the blob stays in repo until the Update ends.
 	GetBlob(ctx context.Context, repo, digest string) (*Blob, error)
+	// LockBlob is GetBlob for a blob the Update will delete.
+	LockBlob(ctx context.Context, repo, digest string) (*Blob, error)
 	// DeleteBlob forgets that repo holds a blob; ENotFound.
 	DeleteBlob(ctx context.Context, repo, digest string) error
 	// BlobReferenced reports whether any manifest of repo references digest.
@@ -159,6 +179,8 @@ type TemplateTx interface {
 	UpdateTemplate(ctx context.Context, t *CreationTemplate) error
 	// GetTemplate returns the template of a prefix; ENotFound.
 	GetTemplate(ctx context.Context, prefix string) (*CreationTemplate, error)
+	// LockTemplate is GetTemplate for a template the Update will change.
+	LockTemplate(ctx context.Context, prefix string) (*CreationTemplate, error)
 	// ListTemplates returns templates by prefix after p.After.
 	ListTemplates(ctx context.Context, p Page) ([]CreationTemplate, string, error)
 	// DeleteTemplate removes a template; ENotFound.

@@ -20,13 +20,19 @@ import (
 
 // replicas starts two berth processes' worth of servers on different
 // loopback ports over one PostgreSQL database and one S3 prefix.
-func replicas(t *testing.T) (*env, *env) {
+func replicas(t *testing.T) (*env, *env) { return replicasWith(t, nil) }
+
+// replicasWith starts two replicas with a changed configuration.
+func replicasWith(t *testing.T, change func(*serverConfig)) (*env, *env) {
 	if !scaleOut() {
 		t.Skip("needs the scale-out backends (BERTH_E2E_BACKEND=scaleout, as scripts/test runs it)")
 	}
 	dir := t.TempDir()
 	shared := func(c *serverConfig) {
 		c.AccessKeyID, c.SecretAccessKey = "BKIAREPLICATEST00000", "replica-secret"
+		if change != nil {
+			change(c)
+		}
 	}
 	a := startConfigured(t, dir, shared)
 	b := startConfigured(t, dir, shared)

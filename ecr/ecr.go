@@ -233,7 +233,12 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, reqID string, err er
 			body["lastValidByteReceived"] = be.LastValidByte
 		}
 	}
-	if status >= 500 {
+	switch {
+	case berth.IsCode(err, berth.EUnavailable):
+		// A ServerException, which the SDKs retry, that says so.
+		s.log.Warn("ECR API request not applied; the client may retry", "request_id", reqID, "operation", OperationName(c.r.Header.Get("X-Amz-Target")), "err", err)
+		msg = fmt.Sprintf("%s (request id %s)", msg, reqID)
+	case status >= 500:
 		s.log.Error("ECR API request failed", "request_id", reqID, "target", c.r.Header.Get("X-Amz-Target"), "err", err)
 		msg = fmt.Sprintf("An internal error occurred (request id %s); the server log has the details.", reqID)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/blob/filesystem"
 	"github.com/berth-registry/berth/meta/sqlite"
@@ -93,5 +95,19 @@ func TestServerExceptionHidesDetail(t *testing.T) {
 	s.writeError(w, c, "req-1", io.ErrUnexpectedEOF)
 	if w.Code != 500 || strings.Contains(w.Body.String(), "unexpected EOF") || !strings.Contains(w.Body.String(), "ServerException") || !strings.Contains(w.Body.String(), "req-1") {
 		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
+
+// TestUnavailableIsServerException: a request the store could not apply
+// (it kept losing races) is a ServerException, which the SDKs retry, whose
+// message says to retry, with the request id and without the cause.
+func TestUnavailableIsServerException(t *testing.T) {
+	s := newTestServer(t)
+	w := httptest.NewRecorder()
+	c := &call{r: signedRequest(t, "PutImage", "{}")}
+	s.writeError(w, c, "req-2", &berth.Error{Code: berth.EUnavailable, Message: "The request lost 9 races; retry it", Err: errors.New("SQLSTATE 40001")})
+	b := w.Body.String()
+	if w.Code != 500 || !strings.Contains(b, "ServerException") || !strings.Contains(b, "retry it") || !strings.Contains(b, "req-2") || strings.Contains(b, "40001") {
+		t.Fatalf("%d %s", w.Code, b)
 	}
 }

@@ -68,7 +68,13 @@ var codes = map[berth.Code]apiError{
 	berth.EInvalidTagParameter:      {http.StatusBadRequest, "TAG_INVALID", ""},
 	berth.EAccessDenied:             {http.StatusForbidden, "DENIED", ""},
 	berth.EConflict:                 {http.StatusMethodNotAllowed, "DENIED", ""},
+	// Not in the distribution spec's table; Distribution answers it too.
+	berth.EUnavailable: {http.StatusServiceUnavailable, "UNAVAILABLE", ""},
 }
+
+// retryAfter is the Retry-After of a 503: clients that honour it come
+// back once the requests they raced with are done.
+const retryAfter = "1"
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
@@ -76,6 +82,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		code := berth.ErrorCode(err)
 		if m, ok := codes[code]; ok {
 			ae = &apiError{m.Status, m.Code, berth.ErrorMessage(err)}
+			if code == berth.EUnavailable {
+				s.log.Warn("registry request not applied; the client may retry", "request_id", w.Header().Get("X-Amzn-Requestid"),
+					"operation", OperationName(r.Method, r.URL.Path), "err", err)
+				w.Header().Set("Retry-After", retryAfter)
+			}
 		} else {
 			id := w.Header().Get("X-Amzn-Requestid")
 			s.log.Error("registry request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)

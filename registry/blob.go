@@ -63,6 +63,14 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo, digest string) error {
 		return err
 	}
 	return r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		// Locked first, so that no push can reference it while it goes.
+		_, err := tx.LockBlob(ctx, repo, digest)
+		if berth.IsCode(err, berth.ENotFound) {
+			return r.blobNotFound(repo, digest)
+		}
+		if err != nil {
+			return err
+		}
 		used, err := tx.BlobReferenced(ctx, repo, digest)
 		if err != nil {
 			return err
@@ -70,11 +78,7 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo, digest string) error {
 		if used {
 			return berth.Errorf(berth.EConflict, "The blob %s is referenced by a manifest in the repository with name '%s'; delete the manifest first", digest, repo)
 		}
-		err = tx.DeleteBlob(ctx, repo, digest)
-		if berth.IsCode(err, berth.ENotFound) {
-			return r.blobNotFound(repo, digest)
-		}
-		return err
+		return tx.DeleteBlob(ctx, repo, digest)
 	})
 }
 
@@ -153,7 +157,15 @@ func (r *Registry) DeleteManifest(ctx context.Context, repo, reference string) e
 		if ValidDigest("digest", reference) != nil {
 			return notFound
 		}
-		_, failure, err := r.deleteOne(ctx, tx, repo, berth.ImageRef{Digest: reference}, reference)
+		id := berth.ImageRef{Digest: reference}
+		digest, failure, err := lockImage(ctx, tx, repo, id)
+		switch {
+		case err != nil:
+			return err
+		case failure != nil:
+			return notFound
+		}
+		_, failure, err = r.deleteOne(ctx, tx, repo, id, digest)
 		switch {
 		case berth.IsCode(err, berth.ENotFound):
 			return notFound

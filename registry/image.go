@@ -73,42 +73,50 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 	if parsed.Subject != nil {
 		m.Subject = parsed.Subject.Digest
 	}
+	var stored *berth.Manifest // m, or the same manifest already there
 	err = r.onPush(ctx, in.Repository, func() error {
 		return r.meta.Update(ctx, func(tx berth.MetaTx) error {
 			repo, err := r.getRepo(ctx, tx, in.Repository)
 			if err != nil {
 				return err
 			}
-			existing, err := tx.GetManifest(ctx, in.Repository, digest)
+			// The tags are locked first, in one order, and the image after
+			// them, as BatchDeleteImage does: concurrent pushes and deletes
+			// of the same tags then wait for each other instead of
+			// deadlocking.
+			tags := in.tags()
+			current := make(map[string]string, len(tags))
+			for _, tag := range slices.Sorted(slices.Values(tags)) {
+				d, err := tx.GetTag(ctx, in.Repository, tag)
+				if err != nil && !berth.IsCode(err, berth.ENotFound) {
+					return err
+				}
+				current[tag] = d
+			}
+			existing, err := tx.LockManifest(ctx, in.Repository, digest)
 			switch {
 			case err == nil:
-				m = existing
+				stored = existing
 			case berth.IsCode(err, berth.ENotFound):
+				stored = m
 				if err := r.checkReferences(ctx, tx, m, parsed); err != nil {
+					return err
+				}
+				if err := tx.PutManifest(ctx, m); err != nil {
 					return err
 				}
 			default:
 				return err
 			}
-			if existing == nil {
-				if err := tx.PutManifest(ctx, m); err != nil {
-					return err
-				}
-			}
-			tags := in.tags()
 			if len(tags) == 0 && existing != nil && !in.Idempotent {
 				return r.imageExists(digest, "", in.Repository)
 			}
 			changed := false
 			for _, tag := range tags {
-				current, err := tx.GetTag(ctx, in.Repository, tag)
-				if err != nil && !berth.IsCode(err, berth.ENotFound) {
-					return err
-				}
-				if current != "" && TagImmutable(repo, tag) {
+				if current[tag] != "" && TagImmutable(repo, tag) {
 					return berth.Errorf(berth.EImageTagAlreadyExists, "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, in.Repository)
 				}
-				if current == digest {
+				if current[tag] == digest {
 					continue
 				}
 				// A moved tag leaves its old image in place, untagged, as ECR does.
@@ -135,7 +143,7 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 	if err != nil {
 		return nil, err
 	}
-	img := &berth.Image{Manifest: *m, Tags: in.tags()}
+	img := &berth.Image{Manifest: *stored, Tags: in.tags()}
 	return img, nil
 }
 
@@ -285,16 +293,8 @@ func (r *Registry) BatchGetImage(ctx context.Context, repo string, ids []berth.I
 // lookupImage finds the manifest an identifier names in one query, or the
 // per-image failure ECR reports.
 func lookupImage(ctx context.Context, tx berth.MetaTx, repo string, id berth.ImageRef) (*berth.Manifest, *ImageFailure, error) {
-	fail := func(code, reason string) (*berth.Manifest, *ImageFailure, error) {
-		return nil, &ImageFailure{ID: id, Code: code, Reason: reason}, nil
-	}
-	switch {
-	case id.Digest == "" && id.Tag == "":
-		return fail("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null")
-	case id.Digest != "" && ValidDigest("imageDigest", id.Digest) != nil:
-		return fail("InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'")
-	case id.Tag != "" && ValidTag(id.Tag) != nil:
-		return fail("InvalidImageTag", "Invalid request parameters: image tag should be 1 to 300 characters of letters, digits, '_', '.' and '-'")
+	if f := invalidImageID(id); f != nil {
+		return nil, f, nil
 	}
 	var m *berth.Manifest
 	var err error
@@ -305,13 +305,66 @@ func lookupImage(ctx context.Context, tx berth.MetaTx, repo string, id berth.Ima
 	}
 	switch {
 	case berth.IsCode(err, berth.ENotFound):
-		return fail("ImageNotFound", "Requested image not found")
+		return nil, imageNotFound(id), nil
 	case err != nil:
 		return nil, nil, err
 	case id.Tag != "" && id.Digest != "" && !strings.EqualFold(m.Digest, id.Digest):
-		return fail("ImageTagDoesNotMatchDigest", fmt.Sprintf("Invalid request parameters: the tag '%s' points at %s, not %s", id.Tag, m.Digest, id.Digest))
+		return nil, tagMismatch(id, m.Digest), nil
 	}
 	return m, nil, nil
+}
+
+// lockImage resolves an identifier inside an Update that will delete what
+// it names: it locks the tag, if the identifier has one, then the image,
+// the order PutImage takes them in.
+func lockImage(ctx context.Context, tx berth.MetaTx, repo string, id berth.ImageRef) (string, *ImageFailure, error) {
+	if f := invalidImageID(id); f != nil {
+		return "", f, nil
+	}
+	digest := id.Digest
+	if id.Tag != "" {
+		d, err := tx.GetTag(ctx, repo, id.Tag)
+		switch {
+		case berth.IsCode(err, berth.ENotFound):
+			return "", imageNotFound(id), nil
+		case err != nil:
+			return "", nil, err
+		case id.Digest != "" && !strings.EqualFold(d, id.Digest):
+			return "", tagMismatch(id, d), nil
+		}
+		digest = d
+	}
+	m, err := tx.LockManifest(ctx, repo, digest)
+	switch {
+	case berth.IsCode(err, berth.ENotFound):
+		return "", imageNotFound(id), nil
+	case err != nil:
+		return "", nil, err
+	}
+	return m.Digest, nil, nil
+}
+
+// invalidImageID is the failure ECR reports for a malformed identifier.
+func invalidImageID(id berth.ImageRef) *ImageFailure {
+	fail := func(code, reason string) *ImageFailure { return &ImageFailure{ID: id, Code: code, Reason: reason} }
+	switch {
+	case id.Digest == "" && id.Tag == "":
+		return fail("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null")
+	case id.Digest != "" && ValidDigest("imageDigest", id.Digest) != nil:
+		return fail("InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'")
+	case id.Tag != "" && ValidTag(id.Tag) != nil:
+		return fail("InvalidImageTag", "Invalid request parameters: image tag should be 1 to 300 characters of letters, digits, '_', '.' and '-'")
+	}
+	return nil
+}
+
+func imageNotFound(id berth.ImageRef) *ImageFailure {
+	return &ImageFailure{ID: id, Code: "ImageNotFound", Reason: "Requested image not found"}
+}
+
+func tagMismatch(id berth.ImageRef, digest string) *ImageFailure {
+	return &ImageFailure{ID: id, Code: "ImageTagDoesNotMatchDigest",
+		Reason: fmt.Sprintf("Invalid request parameters: the tag '%s' points at %s, not %s", id.Tag, digest, id.Digest)}
 }
 
 // recordPulls updates lastRecordedPullTime of images whose record is
@@ -503,7 +556,7 @@ func (r *Registry) BatchDeleteImage(ctx context.Context, repo string, ids []bert
 			return err
 		}
 		for _, id := range ids {
-			digest, failure, err := resolve(ctx, tx, repo, id)
+			digest, failure, err := lockImage(ctx, tx, repo, id)
 			if err != nil {
 				return err
 			}
@@ -526,6 +579,7 @@ func (r *Registry) BatchDeleteImage(ctx context.Context, repo string, ids []bert
 	return deleted, failures, err
 }
 
+// deleteOne deletes what id names: digest, as lockImage found and locked it.
 func (r *Registry) deleteOne(ctx context.Context, tx berth.MetaTx, repo string, id berth.ImageRef, digest string) ([]berth.ImageRef, *ImageFailure, error) {
 	tags, err := tx.TagsOf(ctx, repo, digest)
 	if err != nil {

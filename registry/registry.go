@@ -83,6 +83,15 @@ func (r *Registry) getRepo(ctx context.Context, tx berth.MetaTx, name string) (*
 	return repo, err
 }
 
+// lockRepo is getRepo for a repository the Update will change or delete.
+func (r *Registry) lockRepo(ctx context.Context, tx berth.MetaTx, name string) (*berth.Repository, error) {
+	repo, err := tx.LockRepository(ctx, name)
+	if berth.IsCode(err, berth.ENotFound) {
+		return nil, r.repoNotFound(name)
+	}
+	return repo, err
+}
+
 // Token kinds keep a token of one list from being replayed on another.
 const (
 	tokenRepositories = "r"

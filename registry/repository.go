@@ -134,7 +134,8 @@ func (r *Registry) DeleteRepository(ctx context.Context, name string, force bool
 	}
 	var repo *berth.Repository
 	err := r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
-		if repo, err = r.getRepo(ctx, tx, name); err != nil {
+		// Locked before counting: no push may add an image meanwhile.
+		if repo, err = r.lockRepo(ctx, tx, name); err != nil {
 			return err
 		}
 		if !force {
@@ -210,7 +211,7 @@ func (r *Registry) UntagRepository(ctx context.Context, name string, keys []stri
 func (r *Registry) updateRepo(ctx context.Context, name string, change func(*berth.Repository) error) (*berth.Repository, error) {
 	var repo *berth.Repository
 	err := r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
-		if repo, err = r.getRepo(ctx, tx, name); err != nil {
+		if repo, err = r.lockRepo(ctx, tx, name); err != nil {
 			return err
 		}
 		if err := change(repo); err != nil {

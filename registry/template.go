@@ -165,7 +165,7 @@ func (r *Registry) changeTemplate(ctx context.Context, prefix string, change fun
 	}
 	var t *berth.CreationTemplate
 	err = r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
-		if t, err = tx.GetTemplate(ctx, prefix); err != nil {
+		if t, err = tx.LockTemplate(ctx, prefix); err != nil {
 			return err
 		}
 		return change(tx, t)
@@ -303,7 +303,7 @@ func (r *Registry) EnsureCreateOnPush(ctx context.Context) error {
 		return err
 	}
 	return r.meta.Update(ctx, func(tx berth.MetaTx) error {
-		t, err := tx.GetTemplate(ctx, berth.RootPrefix)
+		t, err := tx.LockTemplate(ctx, berth.RootPrefix)
 		if err != nil || slices.Contains(t.AppliedFor, berth.AppliedForCreateOnPush) {
 			return err
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
@@ -25,6 +26,10 @@ type metrics struct {
 	received  prometheus.Counter
 	sent      prometheus.Counter
 	storeTime *prometheus.HistogramVec
+	// races counts metadata transactions that lost a race, by operation
+	// and outcome: "retried" each time one runs again, "gave_up" when one
+	// fails for it (the client was told to retry).
+	races *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -38,8 +43,11 @@ func newMetrics() *metrics {
 		sent:     prometheus.NewCounter(prometheus.CounterOpts{Name: "berth_http_sent_bytes_total", Help: "Response body bytes sent."}),
 		storeTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "berth_store_operation_duration_seconds",
 			Help: "Time of metadata transactions and blob store calls.", Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 14)}, []string{"store", "operation"}),
+		races: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "berth_metadata_transaction_races_total",
+			Help: "Metadata transactions that lost a race with a concurrent one, by API operation and outcome (retried: run again; gave_up: the request failed with a retryable error)."},
+			[]string{"operation", "outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.received, m.sent, m.storeTime,
+	m.reg.MustRegister(m.requests, m.latency, m.received, m.sent, m.storeTime, m.races,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,8 +83,37 @@ func operation(r *http.Request) string {
 	return "other"
 }
 
-func (m *metrics) observe(r *http.Request, status int, d time.Duration, sent int64) {
-	op := operation(r)
+type operationKey struct{}
+
+// withOperation marks a request's context with its operation's name, for
+// what the stores report about it.
+func withOperation(ctx context.Context, op string) context.Context {
+	return context.WithValue(ctx, operationKey{}, op)
+}
+
+// operationOf is the operation a context serves, or "background".
+func operationOf(ctx context.Context) string {
+	if op, ok := ctx.Value(operationKey{}).(string); ok {
+		return op
+	}
+	return "background"
+}
+
+// raceObserver counts and logs the metadata transactions that lose races.
+func (m *metrics) raceObserver(log *slog.Logger) func(ctx context.Context, attempt int, gaveUp bool, err error) {
+	return func(ctx context.Context, attempt int, gaveUp bool, err error) {
+		op := operationOf(ctx)
+		if gaveUp {
+			m.races.WithLabelValues(op, "gave_up").Inc()
+			log.Warn("metadata transaction gave up after losing races", "operation", op, "attempts", attempt, "err", err)
+			return
+		}
+		m.races.WithLabelValues(op, "retried").Inc()
+		log.Debug("metadata transaction lost a race; running it again", "operation", op, "attempt", attempt, "err", err)
+	}
+}
+
+func (m *metrics) observe(r *http.Request, op string, status int, d time.Duration, sent int64) {
 	m.requests.WithLabelValues(op, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(op).Observe(d.Seconds())
 	m.sent.Add(float64(sent))

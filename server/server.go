@@ -83,6 +83,11 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.metrics = newMetrics()
+	if s, ok := meta.(interface {
+		ObserveRaces(func(context.Context, int, bool, error))
+	}); ok {
+		s.ObserveRaces(m.metrics.raceObserver(m.log))
+	}
 	meta = timedMeta{MetaStore: meta, h: m.metrics.storeTime}
 	m.meta = meta
 	defer func() {
@@ -232,6 +237,8 @@ func (m *Server) accessLog(h http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = countingBody{ReadCloser: r.Body, c: m.metrics.received}
 		}
+		op := operation(r)
+		r = r.WithContext(withOperation(r.Context(), op))
 		defer func() {
 			// A panic is a bug: log it, answer 500 with the request id, and
 			// keep serving.
@@ -246,7 +253,7 @@ func (m *Server) accessLog(h http.Handler) http.Handler {
 			}
 		}()
 		h.ServeHTTP(rec, r)
-		m.metrics.observe(r, rec.status, time.Since(start), rec.bytes)
+		m.metrics.observe(r, op, rec.status, time.Since(start), rec.bytes)
 		if !m.Config.LogRequests {
 			return
 		}

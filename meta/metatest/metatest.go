@@ -35,6 +35,11 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"DeleteRepositoryCascades", testDeleteCascades},
 		{"UpdateIsAtomic", testUpdateAtomic},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"RaceNewTag", testRaceNewTag},
+		{"RaceNewManifest", testRaceNewManifest},
+		{"RaceReferenceDelete", testRaceReferenceDelete},
+		{"RaceEmptyDelete", testRaceEmptyDelete},
+		{"RaceTagDelete", testRaceTagDelete},
 		{"DeferredSync", testDeferredSync},
 		{"ReadsApart", testReadsApart},
 		{"ReadsApartSeeCommits", testReadsApartSeeCommits},
@@ -480,7 +485,7 @@ func testConcurrentUpdates(t *testing.T, s berth.MetaStore) {
 				c = berth.DeferSync(ctx)
 			}
 			err := s.Update(c, func(tx berth.MetaTx) error {
-				r, err := tx.GetRepository(ctx, "counter")
+				r, err := tx.LockRepository(ctx, "counter")
 				if err != nil {
 					return err
 				}

@@ -1,7 +1,8 @@
 // Package postgres is the scale-out MetaStore on PostgreSQL (through pgx),
-// shared by any number of berth replicas. Writes run SERIALIZABLE and are
-// retried when they lose a race, so rules such as tag immutability hold
-// across replicas; migrations apply under an advisory lock.
+// shared by any number of berth replicas. Writes run at READ COMMITTED and
+// lock the rows the registry's rules read, so rules such as tag
+// immutability hold across replicas; a write that loses a race runs again.
+// Migrations apply under an advisory lock.
 package postgres
 
 import (
@@ -21,11 +22,24 @@ var migrations embed.FS
 
 // Dialect is PostgreSQL's.
 var Dialect = &sqlstore.Dialect{
-	Name:      "postgres",
-	Numbered:  true,
-	IsUnique:  func(err error) bool { return pgCode(err) == "23505" },
-	Retryable: func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
-	Isolation: sql.LevelSerializable,
+	Name:     "postgres",
+	Numbered: true,
+	IsUnique: func(err error) bool { return pgCode(err) == "23505" },
+	// Writes run at READ COMMITTED and lock the rows a rule reads (see
+	// sqlstore.Dialect.RowLocks). At SERIALIZABLE, concurrent pushes into
+	// one repository failed each other on the index pages they share, so
+	// often that ten attempts were not always enough.
+	Isolation: sql.LevelReadCommitted,
+	RowLocks:  true,
+	// A serialization failure or deadlock, or a foreign key whose row a
+	// concurrent transaction deleted after this one read it.
+	Raced: func(err error) bool {
+		switch pgCode(err) {
+		case "40001", "40P01", "23503":
+			return true
+		}
+		return false
+	},
 	// Commits in order: a later durable commit flushes this one too.
 	NoSyncInTx: "SET LOCAL synchronous_commit = off",
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,16 +26,23 @@ func (t *Tx) PutManifest(ctx context.Context, m *berth.Manifest) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Bytes, m.Size, m.PushedAt.UnixNano(), unixNano(m.LastPulledAt))
 	if t.d.IsUnique(err) {
+		if t.wasAbsent('m', m.Repository, m.Digest) {
+			return errRaced
+		}
 		return berth.Errorf(berth.EConflict, "manifest %s exists", m.Digest)
 	}
 	if err != nil {
 		return err
 	}
+	delete(t.absent, absentKey('m', m.Repository, m.Digest))
 	insert := func(ref string, kind int) error {
 		_, err := t.exec(ctx, `INSERT INTO manifest_refs (repo_id, digest, ref, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, m.Digest, ref, kind)
 		return err
 	}
-	for _, b := range m.Blobs {
+	// Blob rows are changed in digest order, so that two Updates changing
+	// the same ones cannot deadlock.
+	blobs := slices.SortedFunc(slices.Values(m.Blobs), func(a, b berth.BlobRef) int { return strings.Compare(a.Digest, b.Digest) })
+	for _, b := range blobs {
 		if err := insert(b.Digest, refBlob); err != nil {
 			return err
 		}
@@ -82,10 +90,19 @@ func scanManifest(row scanner, repo string, extra ...any) (*berth.Manifest, erro
 // GetManifest implements berth.ManifestTx.
 func (t *Tx) GetManifest(ctx context.Context, repo, digest string) (*berth.Manifest, error) {
 	return t.cachedManifest(cacheKey{repo: repo, ref: digest}, func() (*berth.Manifest, error) {
-		m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM manifests m JOIN repositories r ON r.id = m.repo_id
-		WHERE r.name = ? AND m.digest = ?`, repo, digest), repo)
-		return m, notFound(err, "manifest %s not found", digest)
+		return t.getManifest(ctx, repo, digest, lockShare)
 	})
+}
+
+// LockManifest implements berth.ManifestTx.
+func (t *Tx) LockManifest(ctx context.Context, repo, digest string) (*berth.Manifest, error) {
+	return t.getManifest(ctx, repo, digest, lockUpdate)
+}
+
+func (t *Tx) getManifest(ctx context.Context, repo, digest, mode string) (*berth.Manifest, error) {
+	m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM manifests m JOIN repositories r ON r.id = m.repo_id
+		WHERE r.name = ? AND m.digest = ?`+t.lock(mode, "m"), repo, digest), repo)
+	return m, t.readAbsent(notFound(err, "manifest %s not found", digest), 'm', repo, digest)
 }
 
 // GetTaggedManifest implements berth.ManifestTx: one indexed lookup.
@@ -237,15 +254,29 @@ func (t *Tx) GetTag(ctx context.Context, repo, tag string) (string, error) {
 		return "", err
 	}
 	var d string
-	err = t.queryRow(ctx, `SELECT digest FROM tags WHERE repo_id = ? AND name = ?`, id, tag).Scan(&d)
-	return d, notFound(err, "tag %s not found", tag)
+	err = t.queryRow(ctx, `SELECT digest FROM tags WHERE repo_id = ? AND name = ?`+t.lock(lockUpdate, "tags"), id, tag).Scan(&d)
+	return d, t.readAbsent(notFound(err, "tag %s not found", tag), 't', repo, tag)
 }
 
-// PutTag implements berth.TagTx.
+// PutTag implements berth.TagTx. A tag this Update read as missing is
+// inserted only if it is still missing: if a concurrent Update created it
+// since, the Update runs again, and its rerun sees that tag.
 func (t *Tx) PutTag(ctx context.Context, repo, tag, digest string, at time.Time) error {
 	id, err := t.repoID(ctx, repo)
 	if err != nil {
 		return err
+	}
+	if t.wasAbsent('t', repo, tag) {
+		res, err := t.exec(ctx, `INSERT INTO tags (repo_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (repo_id, name) DO NOTHING`, id, tag, digest, at.UnixNano())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errRaced
+		}
+		delete(t.absent, absentKey('t', repo, tag))
+		return nil
 	}
 	_, err = t.exec(ctx, `INSERT INTO tags (repo_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (repo_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, id, tag, digest, at.UnixNano())
@@ -283,12 +314,21 @@ func (t *Tx) PutBlob(ctx context.Context, repo string, b berth.Blob, at time.Tim
 
 // GetBlob implements berth.BlobTx.
 func (t *Tx) GetBlob(ctx context.Context, repo, digest string) (*berth.Blob, error) {
+	return t.getBlob(ctx, repo, digest, lockKeyShare)
+}
+
+// LockBlob implements berth.BlobTx.
+func (t *Tx) LockBlob(ctx context.Context, repo, digest string) (*berth.Blob, error) {
+	return t.getBlob(ctx, repo, digest, lockUpdate)
+}
+
+func (t *Tx) getBlob(ctx context.Context, repo, digest, mode string) (*berth.Blob, error) {
 	id, err := t.repoID(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
 	b := berth.Blob{Digest: digest}
-	err = t.queryRow(ctx, `SELECT size, media_type FROM blobs WHERE repo_id = ? AND digest = ?`, id, digest).Scan(&b.Size, &b.MediaType)
+	err = t.queryRow(ctx, `SELECT size, media_type FROM blobs WHERE repo_id = ? AND digest = ?`+t.lock(mode, "blobs"), id, digest).Scan(&b.Size, &b.MediaType)
 	if err != nil {
 		return nil, notFound(err, "blob %s not found", digest)
 	}

@@ -31,11 +31,12 @@ func nonNil[T any](s []T) []T {
 
 type scanner interface{ Scan(...any) error }
 
-func scanRepo(row scanner) (*berth.Repository, error) {
+func scanRepo(row scanner, extra ...any) (*berth.Repository, error) {
 	var r berth.Repository
 	var created int64
 	var mut, excl, tags string
-	if err := row.Scan(&r.Name, &created, &mut, &excl, &r.ScanOnPush, &r.EncryptionType, &r.KMSKey, &tags); err != nil {
+	dest := append([]any{&r.Name, &created, &mut, &excl, &r.ScanOnPush, &r.EncryptionType, &r.KMSKey, &tags}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	r.CreatedAt = time.Unix(0, created).UTC()
@@ -70,8 +71,26 @@ func (t *Tx) CreateRepository(ctx context.Context, r *berth.Repository) error {
 
 // GetRepository implements berth.RepositoryTx.
 func (t *Tx) GetRepository(ctx context.Context, name string) (*berth.Repository, error) {
-	r, err := scanRepo(t.queryRow(ctx, `SELECT `+repoColumns+` FROM repositories WHERE name = ?`, name))
-	return r, notFound(err, "repository %s not found", name)
+	return t.getRepository(ctx, name, lockShare)
+}
+
+// LockRepository implements berth.RepositoryTx.
+func (t *Tx) LockRepository(ctx context.Context, name string) (*berth.Repository, error) {
+	return t.getRepository(ctx, name, lockUpdate)
+}
+
+// getRepository reads a repository, locked in an Update, and keeps its id.
+func (t *Tx) getRepository(ctx context.Context, name, mode string) (*berth.Repository, error) {
+	var id int64
+	r, err := scanRepo(t.queryRow(ctx, `SELECT `+repoColumns+`, id FROM repositories WHERE name = ?`+t.lock(mode, "repositories"), name), &id)
+	if err != nil {
+		return nil, notFound(err, "repository %s not found", name)
+	}
+	if t.repoIDs == nil {
+		t.repoIDs = map[string]int64{}
+	}
+	t.repoIDs[name] = id
+	return r, nil
 }
 
 // UpdateRepository implements berth.RepositoryTx.

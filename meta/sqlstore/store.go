@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"path"
 	"runtime/debug"
 	"slices"
@@ -30,9 +31,6 @@ type Dialect struct {
 	Numbered bool
 	// IsUnique reports a unique-constraint violation.
 	IsUnique func(error) bool
-	// Retryable reports a transaction that lost a race and may be re-run
-	// (a serialization failure or deadlock).
-	Retryable func(error) bool
 	// Isolation is the isolation level of Update transactions.
 	Isolation sql.IsolationLevel
 	// GroupCommit runs concurrent Updates in one transaction, each in its
@@ -48,6 +46,17 @@ type Dialect struct {
 	// embedded database that one process opens), so manifest lookups may
 	// be answered from memory between commits. GroupCommit only.
 	SoleWriter bool
+	// RowLocks: Updates run concurrently at READ COMMITTED (PostgreSQL),
+	// so a read inside an Update locks the rows it returns (SELECT … FOR
+	// SHARE or FOR UPDATE) and a write that finds a row a concurrent
+	// Update inserted since this one read it absent has the Update run
+	// again. Without it the database runs one writer at a time (SQLite)
+	// and needs neither.
+	RowLocks bool
+	// Raced reports an error of a transaction that lost a race and may be
+	// run again from the start (a serialization failure, a deadlock, a
+	// foreign key whose row a concurrent transaction deleted).
+	Raced func(error) bool
 }
 
 // maxBatch is the most Updates one group commit holds.
@@ -68,6 +77,8 @@ type Store struct {
 	cache *manifestCache
 	// closers run at Close, after the pools are closed.
 	closers []io.Closer
+	// onRace, if set, is told of Updates that lost a race.
+	onRace func(ctx context.Context, attempt int, gaveUp bool, err error)
 }
 
 // CloseWith has Close close c too, once the database is closed.
@@ -310,6 +321,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*update, results []error) 
 			if _, err := tx.exec(ctx, "SAVEPOINT berth_update"); err != nil {
 				return err
 			}
+			tx.absent = nil
 			results[i] = runUpdate(u.fn, tx)
 			if results[i] != nil {
 				// Forget what the failed update cached: its rows are gone.
@@ -371,24 +383,67 @@ func (s *Store) View(ctx context.Context, fn func(berth.MetaTx) error) error {
 }
 
 // Update implements berth.MetaStore. A transaction that loses a race with
-// another replica is run again, a few times, from the start.
+// a concurrent one (see Dialect.Raced, and errRaced) runs again from the
+// start after a random pause that grows with each attempt, for as long as
+// ctx lasts and at most maxRacing; then Update fails with EUnavailable,
+// which clients are told to retry.
 func (s *Store) Update(ctx context.Context, fn func(berth.MetaTx) error) error {
 	if s.group != nil {
 		return s.groupUpdate(&update{ctx: ctx, fn: fn, done: make(chan error, 1)})
 	}
-	var err error
-	for attempt := 0; attempt < 10; attempt++ {
-		err = s.run(ctx, s.writer, s.writeStmts, &sql.TxOptions{Isolation: s.d.Isolation}, fn)
-		if err == nil || s.d.Retryable == nil || !s.d.Retryable(err) {
+	var start time.Time
+	pause := minRacePause
+	for attempt := 1; ; attempt++ {
+		err := s.run(ctx, s.writer, s.writeStmts, &sql.TxOptions{Isolation: s.d.Isolation}, fn)
+		if err == nil || !s.raced(err) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 2 * time.Millisecond):
+		if start.IsZero() {
+			start = time.Now()
 		}
+		// Full jitter: racers that collided once spread out.
+		wait := time.Duration(rand.Int64N(int64(pause)) + 1)
+		pause = min(2*pause, maxRacePause)
+		if time.Since(start)+wait <= maxRacing {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+				s.observeRace(ctx, attempt, false, err)
+				continue
+			}
+		}
+		s.observeRace(ctx, attempt, true, err)
+		return &berth.Error{Code: berth.EUnavailable, Err: err, Message: fmt.Sprintf(
+			"The request lost %d races for the same data with concurrent requests and was not applied; retry it", attempt)}
 	}
-	return err
+}
+
+// How long Updates that keep losing races wait between attempts, and in all.
+const (
+	minRacePause = time.Millisecond
+	maxRacePause = 100 * time.Millisecond
+	maxRacing    = 20 * time.Second
+)
+
+// errRaced is a write that finds the store changed, since this Update read
+// it, by a concurrent Update that has committed: the Update runs again.
+var errRaced = errors.New("sqlstore: a concurrent update changed what this one read")
+
+func (s *Store) raced(err error) bool {
+	return errors.Is(err, errRaced) || (s.d.Raced != nil && s.d.Raced(err))
+}
+
+// ObserveRaces has fn told of every Update that lost a race: each time it
+// runs again (gaveUp false) and when it gives up (gaveUp true). ctx is the
+// Update's. Call it before the store is used.
+func (s *Store) ObserveRaces(fn func(ctx context.Context, attempt int, gaveUp bool, err error)) {
+	s.onRace = fn
+}
+
+func (s *Store) observeRace(ctx context.Context, attempt int, gaveUp bool, err error) {
+	if s.onRace != nil {
+		s.onRace(ctx, attempt, gaveUp, err)
+	}
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql.TxOptions, fn func(berth.MetaTx) error) error {
@@ -405,7 +460,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql
 			return fmt.Errorf("%s: %s: %w", s.d.Name, s.d.NoSyncInTx, err)
 		}
 	}
-	if err := fn(&Tx{tx: tx, d: s.d, stmts: stmts}); err != nil {
+	if err := fn(&Tx{tx: tx, d: s.d, stmts: stmts, write: !opts.ReadOnly}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -424,6 +479,12 @@ type Tx struct {
 	repoIDs map[string]int64
 	// cache, if set, answers manifest lookups of statements run apart.
 	cache *manifestCache
+	// write: the transaction is an Update's.
+	write bool
+	// absent holds the manifests and tags (absentKey) this Update read
+	// and found missing: with RowLocks, a concurrent Update may insert
+	// them before this one does.
+	absent map[string]bool
 }
 
 var _ berth.MetaTx = (*Tx)(nil)
@@ -536,6 +597,50 @@ func (t *Tx) repoID(ctx context.Context, name string) (int64, error) {
 	}
 	t.repoIDs[name] = id
 	return id, nil
+}
+
+// Row locks a read inside an Update takes (Dialect.RowLocks).
+const (
+	// lockKeyShare keeps the rows from going (or their keys changing) until
+	// the Update ends; other Updates may still change their other columns.
+	lockKeyShare = "KEY SHARE"
+	// lockShare keeps the rows as read: others may read and share-lock
+	// them, not change them.
+	lockShare = "SHARE"
+	// lockUpdate is for a row this Update may change: others that want any
+	// lock on it wait for this one to end.
+	lockUpdate = "UPDATE"
+)
+
+// lock is the locking clause for a read of table (a name or an alias in
+// the query) in an Update: " FOR <mode> OF <table>", or "" where none is
+// needed (a View, or a database with one writer).
+func (t *Tx) lock(mode, table string) string {
+	if !t.write || !t.d.RowLocks {
+		return ""
+	}
+	return " FOR " + mode + " OF " + table
+}
+
+// absentKey names a manifest (kind 'm') or tag (kind 't') for Tx.absent.
+func absentKey(kind byte, repo, name string) string {
+	return string(kind) + repo + "\x00" + name
+}
+
+// readAbsent records, in an Update that races, that a read found nothing.
+func (t *Tx) readAbsent(err error, kind byte, repo, name string) error {
+	if t.write && t.d.RowLocks && berth.IsCode(err, berth.ENotFound) {
+		if t.absent == nil {
+			t.absent = map[string]bool{}
+		}
+		t.absent[absentKey(kind, repo, name)] = true
+	}
+	return err
+}
+
+// wasAbsent reports whether this Update read the manifest or tag as missing.
+func (t *Tx) wasAbsent(kind byte, repo, name string) bool {
+	return t.absent[absentKey(kind, repo, name)]
 }
 
 // forgetRepo drops a cached id when its repository goes.

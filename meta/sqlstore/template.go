@@ -31,8 +31,17 @@ func (t *Tx) UpdateTemplate(ctx context.Context, tmpl *berth.CreationTemplate) e
 
 // GetTemplate implements berth.TemplateTx.
 func (t *Tx) GetTemplate(ctx context.Context, prefix string) (*berth.CreationTemplate, error) {
+	return t.getTemplate(ctx, prefix, lockShare)
+}
+
+// LockTemplate implements berth.TemplateTx.
+func (t *Tx) LockTemplate(ctx context.Context, prefix string) (*berth.CreationTemplate, error) {
+	return t.getTemplate(ctx, prefix, lockUpdate)
+}
+
+func (t *Tx) getTemplate(ctx context.Context, prefix, mode string) (*berth.CreationTemplate, error) {
 	var body string
-	if err := t.queryRow(ctx, `SELECT body FROM creation_templates WHERE prefix = ?`, prefix).Scan(&body); err != nil {
+	if err := t.queryRow(ctx, `SELECT body FROM creation_templates WHERE prefix = ?`+t.lock(mode, "creation_templates"), prefix).Scan(&body); err != nil {
 		return nil, notFound(err, "template %s not found", prefix)
 	}
 	var tmpl berth.CreationTemplate
