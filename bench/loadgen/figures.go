@@ -38,11 +38,21 @@ func throughput(total int64, fn func() error) (float64, error) {
 	return float64(total) / 1e6 / time.Since(start).Seconds(), nil
 }
 
-// load runs op n times with c workers and returns ops/s and the p99 in ms.
+// load runs op n times with c workers and returns ops/s and the p99 in ms;
+// an error fails the figure.
 func load(n, c int, op func(i int) error) (float64, float64, error) {
+	ops, p99, failed, err := loadAll(n, c, op)
+	if failed > 0 {
+		return 0, 0, err
+	}
+	return ops, p99, nil
+}
+
+// loadAll is load that runs every op whatever the others' results, and
+// counts those that failed (the first failure is returned with them).
+func loadAll(n, c int, op func(i int) error) (ops, p99 float64, failed int, firstErr error) {
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
-	var firstErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -61,8 +71,8 @@ func load(n, c int, op func(i int) error) (float64, float64, error) {
 					if firstErr == nil {
 						firstErr = err
 					}
+					failed++
 					mu.Unlock()
-					return
 				}
 				lat[i] = time.Since(t0)
 			}
@@ -70,11 +80,8 @@ func load(n, c int, op func(i int) error) (float64, float64, error) {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	if firstErr != nil {
-		return 0, 0, firstErr
-	}
 	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
-	return float64(n) / el.Seconds(), float64(lat[n*99/100].Microseconds()) / 1000, nil
+	return float64(n) / el.Seconds(), float64(lat[n*99/100].Microseconds()) / 1000, failed, firstErr
 }
 
 // pushPulls measures blob pushes and pulls of each size and records the

@@ -26,6 +26,11 @@ type options struct {
 	rounds                 int
 	quick                  bool
 	only                   string
+	// The scale-out run (runScaleOut).
+	scaleout            bool
+	before, beforeLabel string
+	peerS3              string
+	postgres, s3        string
 }
 
 // sizes of the run; quick shrinks them for the CI smoke test.
@@ -47,12 +52,25 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "alternating rounds per figure")
 	flag.BoolVar(&o.quick, "quick", false, "small sizes and one round: a smoke test of the benchmark, not a measurement")
 	flag.StringVar(&o.only, "only", "", "run one group of figures (blobs, pushes, manifests), for profiling; no report")
+	flag.BoolVar(&o.scaleout, "scaleout", false, "manifest figures on PostgreSQL + S3 (bench/RESULTS-scaleout.md) instead")
+	flag.StringVar(&o.before, "before", "", "with -scaleout: an earlier berth binary to run side by side")
+	flag.StringVar(&o.beforeLabel, "before-label", "", "with -before: what the report calls that binary (default: its path)")
+	flag.StringVar(&o.peerS3, "peer-s3", "", "with -scaleout: a Distribution binary to run on the same S3")
+	flag.StringVar(&o.postgres, "postgres", os.Getenv("BERTH_TEST_POSTGRES"), "with -scaleout: a PostgreSQL server URL (each berth gets a database of its own)")
+	flag.StringVar(&o.s3, "s3", os.Getenv("BERTH_TEST_S3"), "with -scaleout: an s3:// URL as berth's --blobs takes (each registry gets a prefix of its own)")
 	flag.Parse()
 	if o.berth == "" {
 		log.Fatal("loadgen: -berth is required")
 	}
 	if o.quick {
 		o.rounds = 1
+	}
+	run := run
+	if o.scaleout {
+		run = runScaleOut
+		if o.out == "bench/RESULTS.md" {
+			o.out = "bench/RESULTS-scaleout.md"
+		}
 	}
 	if err := run(o); err != nil {
 		log.Fatal("loadgen: ", err)

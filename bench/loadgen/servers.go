@@ -38,36 +38,47 @@ func freePort() string {
 const benchKey, benchSecret = "BKIABENCHMARK0000000", "bench-secret"
 
 // startBerth runs berth on its embedded default with full durability.
-func startBerth(bin, dir string) (*target, error) {
+func startBerth(bin, dir string) (*target, error) { return startBerthAs("berth", bin, dir) }
+
+// startBerthAs runs berth as the named target with more serve flags (the
+// scale-out stores), with full durability.
+func startBerthAs(name, bin, dir string, args ...string) (*target, error) {
 	addr := freePort()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir, "--create-on-push", "--log-requests=false")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", dir, "--create-on-push", "--log-requests=false"}, args...)...)
 	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+benchKey, "BERTH_SECRET_ACCESS_KEY="+benchSecret)
 	cmd.Stdout, cmd.Stderr = nil, nil
-	t := &target{name: "berth", url: "http://" + addr, user: benchKey, password: benchSecret, cmd: cmd, dataDir: dir}
+	t := &target{name: name, url: "http://" + addr, user: benchKey, password: benchSecret, cmd: cmd, dataDir: dir}
 	return t, t.start("/healthz")
 }
 
 // startDistribution runs CNCF Distribution (Debian's docker-registry)
 // with filesystem storage and no auth, logging only errors.
 func startDistribution(bin, dir string) (*target, error) {
+	os.MkdirAll(filepath.Join(dir, "root"), 0o755)
+	return startDistributionWith(bin, dir, fmt.Sprintf(`  filesystem:
+    rootdirectory: %s
+`, filepath.Join(dir, "root")))
+}
+
+// startDistributionWith runs Distribution with the given storage driver
+// section (YAML, indented two spaces), no auth, logging only errors.
+func startDistributionWith(bin, dir, driver string) (*target, error) {
 	addr := freePort()
 	cfg := filepath.Join(dir, "config.yml")
-	os.MkdirAll(filepath.Join(dir, "root"), 0o755)
+	os.MkdirAll(dir, 0o755)
 	conf := fmt.Sprintf(`version: 0.1
 log:
   level: error
   accesslog:
     disabled: true
 storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
+%s  delete:
     enabled: true
   cache:
     blobdescriptor: inmemory
 http:
   addr: %s
-`, filepath.Join(dir, "root"), addr)
+`, driver, addr)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}

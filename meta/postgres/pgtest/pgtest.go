@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -26,29 +27,39 @@ func DSN(t testing.TB) string {
 // FreshDatabase creates an empty database, dropped when the test ends,
 // and returns its URL.
 func FreshDatabase(t testing.TB) string {
-	dsn := DSN(t)
-	admin, err := sql.Open("pgx", dsn)
+	u, drop, err := Create(DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(drop)
+	return u
+}
+
+// Create makes an empty database, with a random name, on the server of
+// dsn, and returns its URL and a function that drops it.
+func Create(dsn string) (string, func(), error) {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
 	defer admin.Close()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, err
+	}
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "berth_test_" + hex.EncodeToString(b)
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("creating a test database on %s: %v", dsn, err)
+		return "", nil, fmt.Errorf("creating a database on %s: %w", dsn, err)
 	}
-	t.Cleanup(func() {
+	drop := func() {
 		a, err := sql.Open("pgx", dsn)
 		if err == nil {
 			a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 			a.Close()
 		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }

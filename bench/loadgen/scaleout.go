@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth/blob/s3"
+	"github.com/berth-registry/berth/meta/postgres/pgtest"
+)
+
+// scaleOut is bench/run --scaleout: manifest figures with berth on
+// PostgreSQL + S3 (MinIO), side by side in one run with an earlier berth
+// binary on the same services (-before: the figures before a change) and
+// with Distribution on the same MinIO (-peer-s3), each on a store of its
+// own. Every answer that is not a success is counted: a registry that
+// loses pushes under contention shows it here.
+type scaleOut struct {
+	o       options
+	targets []*target
+	cleanup []func()
+	r       *report
+}
+
+// scale-out figure sizes: the contention the issue names (1,000 manifest
+// PUTs into one repository, 32 at a time).
+type scaleSizes struct{ c1, c32, gets int }
+
+func runScaleOut(o options) error {
+	sz := scaleSizes{c1: 400, c32: 1000, gets: 10000}
+	if o.quick {
+		sz = scaleSizes{c1: 20, c32: 64, gets: 64}
+	}
+	initPool(mib)
+	if o.postgres == "" || o.s3 == "" {
+		return fmt.Errorf("--scaleout needs -postgres and -s3 (bench/run sets them from scripts/services)")
+	}
+	work, err := os.MkdirTemp("", "berth-bench-scaleout")
+	if err != nil {
+		return err
+	}
+	so := &scaleOut{o: o, r: &report{}}
+	defer func() {
+		for _, t := range so.targets {
+			t.stop()
+		}
+		for _, c := range so.cleanup {
+			c()
+		}
+		os.RemoveAll(work)
+	}()
+	run := time.Now().Unix()
+	berths := []struct{ name, bin string }{{"berth", o.berth}}
+	if o.before != "" {
+		berths = append(berths, struct{ name, bin string }{"berth before", o.before})
+	}
+	for i, b := range berths {
+		dsn, drop, err := pgtest.Create(o.postgres)
+		if err != nil {
+			return err
+		}
+		so.cleanup = append(so.cleanup, drop)
+		blobs, err := s3Prefix(o.s3, fmt.Sprintf("bench-%d-berth%d", run, i))
+		if err != nil {
+			return err
+		}
+		t, err := startBerthAs(b.name, b.bin, filepath.Join(work, fmt.Sprint("berth", i)), "--metadata", dsn, "--blobs", blobs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		so.targets = append(so.targets, t)
+	}
+	if o.peerS3 != "" {
+		driver, err := distributionS3(o.s3, fmt.Sprintf("bench-%d-distribution", run))
+		if err != nil {
+			return err
+		}
+		t, err := startDistributionWith(o.peerS3, filepath.Join(work, "distribution"), driver)
+		if err != nil {
+			return err
+		}
+		so.targets = append(so.targets, t)
+	}
+	const repo = "bench/app"
+	imgs := map[string]smallImage{}
+	for _, t := range so.targets {
+		img, err := prepareImage(t, repo)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		imgs[t.name] = img
+	}
+	for round := 0; round < o.rounds; round++ {
+		log.Printf("scale-out round %d of %d", round+1, o.rounds)
+		for k := range so.targets {
+			t := so.targets[(k+round)%len(so.targets)]
+			img := imgs[t.name]
+			for _, c := range []struct{ n, conc int }{{sz.c1, 1}, {sz.c32, 32}} {
+				base := int(manifestSeq.Add(int64(c.n))) - c.n
+				for i := 0; i < c.n && len(t.tags) < 100; i++ {
+					t.tags = append(t.tags, fmt.Sprintf("m%d", base+i))
+				}
+				so.figure(t, fmt.Sprintf("Manifest PUT, %d distinct tags, c=%d", c.n, c.conc), c.n, c.conc, func(i int) error {
+					return t.putManifest(repo, fmt.Sprintf("m%d", base+i), img.manifest(base+i))
+				})
+			}
+			base := int(manifestSeq.Add(int64(sz.c32))) - sz.c32
+			so.figure(t, fmt.Sprintf("Manifest PUT, %d manifests on one tag, c=32", sz.c32), sz.c32, 32, func(i int) error {
+				return t.putManifest(repo, "shared", img.manifest(base+i))
+			})
+			so.figure(t, "Manifest GET by tag, c=32", sz.gets, 32, func(i int) error {
+				return t.getManifest(repo, t.tags[i%len(t.tags)])
+			})
+		}
+	}
+	if err := so.write(); err != nil {
+		return err
+	}
+	// berth must answer every valid push: a failure fails the run (and the
+	// smoke test the test command runs).
+	for _, f := range so.r.order {
+		if n := sum(so.r.data[f]["berth"]); so.r.units[f] == "count" && n > 0 {
+			return fmt.Errorf("berth: %s: %.0f", f, n)
+		}
+	}
+	return nil
+}
+
+// figure measures one load on t: its rate, p99 and failed answers.
+func (so *scaleOut) figure(t *target, name string, n, c int, op func(i int) error) {
+	ops, p99, failed, err := loadAll(n, c, op)
+	if err != nil {
+		log.Printf("%s: %s: %d of %d failed, the first: %v", t.name, name, failed, n, err)
+	}
+	so.r.add(name, "req/s", t.name, ops)
+	so.r.add(name+", p99", "ms", t.name, p99)
+	so.r.add(name+", failed answers", "count", t.name, float64(failed))
+}
+
+// s3Prefix is the -s3 URL with its prefix replaced.
+func s3Prefix(raw, prefix string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + prefix
+	return u.String(), nil
+}
+
+// distributionS3 is Distribution's S3 driver section for the bucket of the
+// -s3 URL, under prefix, with the credentials of the environment.
+func distributionS3(raw, prefix string) (string, error) {
+	c, err := s3.ParseURL(raw)
+	if err != nil {
+		return "", err
+	}
+	if err := s3.CreateBucket(context.Background(), c); err != nil {
+		return "", err
+	}
+	secure := strings.HasPrefix(c.Endpoint, "https://")
+	return fmt.Sprintf(`  s3:
+    accesskey: %s
+    secretkey: %s
+    region: %s
+    regionendpoint: %s
+    forcepathstyle: true
+    bucket: %s
+    rootdirectory: /%s
+    secure: %v
+`, os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), c.Region, c.Endpoint, c.Bucket, prefix, secure), nil
+}
+
+// write writes the scale-out report.
+func (so *scaleOut) write() error {
+	var names []string
+	for _, t := range so.targets {
+		names = append(names, t.name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# berth scale-out benchmark results\n\n")
+	if so.o.quick {
+		fmt.Fprintf(&b, "**Quick smoke run (small sizes, one round): proves the benchmark works; the figures mean nothing.**\n\n")
+	}
+	fmt.Fprintf(&b, "Run %s with `bench/run --scaleout` on %s. %d alternating round(s) per figure; median, then min–max.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), so.o.rounds)
+	fmt.Fprintf(&b, "berth: one replica on PostgreSQL (the machine's cluster, a database of its own) and S3 (MinIO on loopback, a prefix of its own), Basic auth on. ")
+	if so.o.before != "" {
+		label := so.o.beforeLabel
+		if label == "" {
+			label = "the binary `" + so.o.before + "`"
+		}
+		fmt.Fprintf(&b, "berth before: %s, the same way, on its own database and prefix. ", label)
+	}
+	if so.o.peerS3 != "" {
+		fmt.Fprintf(&b, "Peer: CNCF Distribution (`%s`) on the same MinIO, its own prefix, no auth. ", so.o.peerS3)
+	}
+	fmt.Fprintf(&b, "Each PUT is a distinct OCI image manifest over the same two blobs, into one repository; \"failed answers\" counts every answer that was not 201.\n\n")
+	fmt.Fprintf(&b, "| figure | unit | %s |", strings.Join(names, " | "))
+	for _, n := range names[1:] {
+		fmt.Fprintf(&b, " berth/%s |", n)
+	}
+	fmt.Fprintf(&b, "\n|---|---|%s\n", strings.Repeat("---|", 2*len(names)-1))
+	for _, f := range so.r.order {
+		d := so.r.data[f]
+		fmt.Fprintf(&b, "| %s | %s |", f, so.r.units[f])
+		for _, n := range names {
+			if so.r.units[f] == "count" {
+				fmt.Fprintf(&b, " %.0f in all |", sum(d[n]))
+				continue
+			}
+			fmt.Fprintf(&b, " %s (%s) |", num(median(d[n])), span(d[n]))
+		}
+		for _, n := range names[1:] {
+			if so.r.units[f] == "count" || median(d[n]) == 0 {
+				b.WriteString(" |")
+				continue
+			}
+			fmt.Fprintf(&b, " %.2f |", median(d["berth"])/median(d[n]))
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\nReproduce with `bench/run --scaleout` (about 3 minutes; `--before-ref <commit>` adds berth built at that commit).\n")
+	if err := os.WriteFile(so.o.out, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(b.String())
+	return nil
+}
+
+func sum(v []float64) float64 {
+	t := 0.0
+	for _, x := range v {
+		t += x
+	}
+	return t
+}
