@@ -72,7 +72,15 @@ func runContention(t *testing.T, envs []*env) {
 	e.createRepo("contention/distinct")
 	c.img = e.pushImage("contention/distinct", "contention", 1)
 
-	t.Run("distinct tags", func(t *testing.T) {
+	// Each step reports through its own subtest.
+	step := func(name string, fn func(t *testing.T)) {
+		t.Run(name, func(st *testing.T) {
+			c.t = st
+			defer func() { c.t = t }()
+			fn(st)
+		})
+	}
+	step("distinct tags", func(t *testing.T) {
 		const perWriter = 4
 		outs := c.race("contention/distinct", func(w int) []push {
 			var ps []push
@@ -91,7 +99,7 @@ func runContention(t *testing.T, envs []*env) {
 	})
 
 	for _, m := range []types.ImageTagMutability{types.ImageTagMutabilityMutable, types.ImageTagMutabilityImmutable} {
-		t.Run("one shared tag, "+string(m), func(t *testing.T) {
+		step("one shared tag, "+string(m), func(t *testing.T) {
 			repo := "contention/" + strings.ToLower(string(m))
 			e.createRepo(repo, func(in *ecr.CreateRepositoryInput) { in.ImageTagMutability = m })
 			// The layers are in the repository before the race, by mount.
@@ -125,7 +133,7 @@ func runContention(t *testing.T, envs []*env) {
 		})
 	}
 
-	t.Run("repositories created on push", func(t *testing.T) {
+	step("repositories created on push", func(t *testing.T) {
 		const repos = 8
 		outs := c.race("", func(w int) []push {
 			repo := fmt.Sprintf("contention/new-%d", w%repos)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/awsproto"
+	"github.com/berth-registry/berth/models"
 	"github.com/berth-registry/berth/registry"
 	"github.com/google/uuid"
 )
@@ -37,11 +39,23 @@ type Server struct {
 	region string
 	log    *slog.Logger
 	ops    map[string]handler
+	model  *awsproto.Model
+}
+
+// Model is the ECR API model every request is checked against.
+var Model = mustLoad(models.ECR)
+
+func mustLoad(data []byte) *awsproto.Model {
+	m, err := awsproto.Load(data)
+	if err != nil {
+		panic(err) // the embedded model is part of the binary: a test loads it
+	}
+	return m
 }
 
 // New returns an ECR API server.
 func New(reg *registry.Registry, a *auth.Authenticator, region string, log *slog.Logger) *Server {
-	s := &Server{reg: reg, auth: a, region: region, log: log}
+	s := &Server{reg: reg, auth: a, region: region, log: log, model: Model}
 	s.ops = map[string]handler{
 		"CreateRepository":              s.createRepository,
 		"DescribeRepositories":          s.describeRepositories,
@@ -151,9 +165,13 @@ func (s *Server) serve(ctx context.Context, c *call) (any, error) {
 	}
 	target := r.Header.Get("X-Amz-Target")
 	op, ok := strings.CutPrefix(target, TargetPrefix)
+	model := s.model.Operations[op]
+	if !ok || model == nil {
+		return nil, &wireError{"UnknownOperationException", http.StatusBadRequest, fmt.Sprintf("Operation %q is not an ECR operation; X-Amz-Target must be %s<Operation>", target, TargetPrefix)}
+	}
 	h := s.ops[op]
-	if !ok || h == nil {
-		return nil, &wireError{"UnknownOperationException", http.StatusBadRequest, fmt.Sprintf("Operation %q is not supported by this server; X-Amz-Target must be %s<Operation>", target, TargetPrefix)}
+	if h == nil {
+		return nil, &wireError{"UnsupportedOperationException", http.StatusBadRequest, fmt.Sprintf("berth does not serve the ECR operation %s; docs/api.md lists the operations it serves", op)}
 	}
 	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != contentType {
 		return nil, &wireError{"UnknownOperationException", http.StatusBadRequest, fmt.Sprintf("Content-Type must be %s, got %q", contentType, r.Header.Get("Content-Type"))}
@@ -166,11 +184,28 @@ func (s *Server) serve(ctx context.Context, c *call) (any, error) {
 		}
 		return nil, &wireError{"SerializationException", http.StatusBadRequest, "The request body could not be read: " + err.Error()}
 	}
-	c.body = body
 	if c.cred, err = s.auth.VerifySigV4(r, body, "ecr"); err != nil {
 		return nil, err
 	}
+	if c.body, err = awsproto.Check(model.Input, body); err != nil {
+		return nil, protocolError(err)
+	}
 	return h(ctx, c)
+}
+
+// protocolError is ECR's answer to a body the model refuses: the first
+// constraint it breaks, in ECR's words, or a SerializationException.
+func protocolError(err error) error {
+	var se *awsproto.SerializationError
+	var ve *awsproto.ValidationError
+	switch {
+	case errors.As(err, &se):
+		return &wireError{"SerializationException", http.StatusBadRequest, se.Message}
+	case errors.As(err, &ve):
+		v := ve.Violations[0]
+		return &wireError{"InvalidParameterException", http.StatusBadRequest, fmt.Sprintf("Invalid parameter at '%s' failed to satisfy constraint: '%s'", v.Path, v.Constraint)}
+	}
+	return err
 }
 
 // decode reads the JSON input of an operation. Unknown members are ignored,
