@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,6 +91,14 @@ func (a *Authenticator) VerifySigV4(r *http.Request, body []byte, service string
 	p, err := parseSigV4(h)
 	if err != nil {
 		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, err.Error()}
+	}
+	// AWS refuses a signature that does not cover the host (it could be
+	// replayed against another endpoint) or the signing time.
+	if !slices.Contains(p.signedHeaders, "host") {
+		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."}
+	}
+	if !slices.Contains(p.signedHeaders, "x-amz-date") && !slices.Contains(p.signedHeaders, "date") {
+		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "'X-Amz-Date' or 'Date' must be a 'SignedHeader' in the AWS Authorization."}
 	}
 	date := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse(amzDate, date)

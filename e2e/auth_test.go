@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,19 @@ func TestSigV4(t *testing.T) {
 			req := e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now)
 			req.Header.Set("Authorization", h)
 			e.wantRaw(req, 400, "IncompleteSignatureException")
+		}
+	})
+	t.Run("host and date must be signed", func(t *testing.T) {
+		for drop, want := range map[string]string{"host": "'Host' or ':authority' must be a 'SignedHeader'", "x-amz-date": "'X-Amz-Date' or 'Date' must be a 'SignedHeader'"} {
+			req := e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now)
+			h := req.Header.Get("Authorization")
+			before, rest, _ := strings.Cut(h, "SignedHeaders=")
+			names, after, _ := strings.Cut(rest, ",")
+			kept := slices.DeleteFunc(strings.Split(names, ";"), func(n string) bool { return n == drop })
+			req.Header.Set("Authorization", before+"SignedHeaders="+strings.Join(kept, ";")+","+after)
+			if ae := e.wantRaw(req, 400, "IncompleteSignatureException"); !strings.HasPrefix(ae.Message, want) {
+				t.Errorf("without %s: %q", drop, ae.Message)
+			}
 		}
 	})
 	t.Run("wrong region or service", func(t *testing.T) {

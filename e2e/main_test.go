@@ -115,6 +115,7 @@ func (e *env) client(id, secret string) *ecr.Client {
 		Region:      testRegion,
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
 		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:  &http.Client{Transport: modelChecked{t: e.t, next: http.DefaultTransport}},
 	}, func(o *ecr.Options) { o.BaseEndpoint = aws.String(e.url) })
 }
 
