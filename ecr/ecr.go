@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/berth-registry/berth"
@@ -56,7 +58,18 @@ func mustLoad(data []byte) *awsproto.Model {
 // New returns an ECR API server.
 func New(reg *registry.Registry, a *auth.Authenticator, region string, log *slog.Logger) *Server {
 	s := &Server{reg: reg, auth: a, region: region, log: log, model: Model}
-	s.ops = map[string]handler{
+	s.ops = s.handlers()
+	return s
+}
+
+// Served returns the names of the operations berth serves, sorted.
+func Served() []string {
+	return slices.Sorted(maps.Keys((&Server{}).handlers()))
+}
+
+// handlers maps each served operation to its handler.
+func (s *Server) handlers() map[string]handler {
+	return map[string]handler{
 		"CreateRepository":              s.createRepository,
 		"DescribeRepositories":          s.describeRepositories,
 		"DeleteRepository":              s.deleteRepository,
@@ -83,7 +96,6 @@ func New(reg *registry.Registry, a *auth.Authenticator, region string, log *slog
 		"UpdateRepositoryCreationTemplate":    s.updateRepositoryCreationTemplate,
 		"DeleteRepositoryCreationTemplate":    s.deleteRepositoryCreationTemplate,
 	}
-	return s
 }
 
 // call is one request being served.
