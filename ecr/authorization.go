@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 	"encoding/base64"
+	"github.com/berth-registry/berth/awsproto"
 	"time"
 
 	"github.com/berth-registry/berth"
@@ -28,7 +29,7 @@ func (s *Server) getAuthorizationToken(ctx context.Context, c *call) (any, error
 	password, exp := s.auth.IssueToken(c.cred)
 	data := authorizationData{
 		AuthorizationToken: base64.StdEncoding.EncodeToString([]byte("AWS:" + password)),
-		ExpiresAt:          epochOf(exp),
+		ExpiresAt:          awsproto.EpochOf(exp),
 		ProxyEndpoint:      baseURL(c.r),
 	}
 	n := max(1, len(in.RegistryIDs))

@@ -5,12 +5,9 @@
 package ecr
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -32,7 +29,7 @@ const TargetPrefix = "AmazonEC2ContainerRegistry_V20150921."
 // the rest of the JSON.
 const MaxBody = 30 << 20
 
-const contentType = "application/x-amz-json-1.1"
+const contentType = awsproto.JSONContentType
 
 // Server serves the ECR API.
 type Server struct {
@@ -109,15 +106,6 @@ type call struct {
 
 type handler func(ctx context.Context, c *call) (any, error)
 
-// wireError is an error already in ECR's terms.
-type wireError struct {
-	Type    string
-	Status  int
-	Message string
-}
-
-func (e *wireError) Error() string { return e.Type + ": " + e.Message }
-
 // exceptions maps each domain code to its ECR exception. Every ECR client
 // exception is HTTP 400; ServerException is 500.
 var exceptions = map[berth.Code]string{
@@ -157,101 +145,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{r: r}
 	out, err := s.serve(r.Context(), c)
+	if err == nil {
+		err = awsproto.WriteJSON(w, out)
+	}
 	if err != nil {
 		s.writeError(w, c, reqID, err)
-		return
 	}
-	w.Header().Set("Content-Type", contentType)
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(out); err != nil {
-		s.writeError(w, c, reqID, err)
-		return
-	}
-	w.Write(buf.Bytes())
 }
 
 func (s *Server) serve(ctx context.Context, c *call) (any, error) {
-	r := c.r
-	if r.Method != http.MethodPost {
-		return nil, &wireError{"UnknownOperationException", http.StatusBadRequest, "The ECR API takes POST / with an X-Amz-Target header"}
-	}
-	target := r.Header.Get("X-Amz-Target")
-	op, ok := strings.CutPrefix(target, TargetPrefix)
-	model := s.model.Operations[op]
-	if !ok || model == nil {
-		return nil, &wireError{"UnknownOperationException", http.StatusBadRequest, fmt.Sprintf("Operation %q is not an ECR operation; X-Amz-Target must be %s<Operation>", target, TargetPrefix)}
-	}
-	h := s.ops[op]
-	if h == nil {
-		return nil, &wireError{"UnsupportedOperationException", http.StatusBadRequest, fmt.Sprintf("berth does not serve the ECR operation %s; docs/api.md lists the operations it serves", op)}
-	}
-	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != contentType {
-		return nil, &wireError{"UnknownOperationException", http.StatusBadRequest, fmt.Sprintf("Content-Type must be %s, got %q", contentType, r.Header.Get("Content-Type"))}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	op, body, err := awsproto.ReadJSON(c.r, s.model, MaxBody,
+		fmt.Sprintf("The request body is larger than %d bytes; a layer part may be at most %d bytes", MaxBody, registry.MaxPartSize))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &wireError{"InvalidParameterException", http.StatusBadRequest, fmt.Sprintf("The request body is larger than %d bytes; a layer part may be at most %d bytes", MaxBody, registry.MaxPartSize)}
-		}
-		return nil, &wireError{"SerializationException", http.StatusBadRequest, "The request body could not be read: " + err.Error()}
-	}
-	if c.cred, err = s.auth.VerifySigV4(r, body, "ecr"); err != nil {
 		return nil, err
 	}
-	if c.body, err = awsproto.Check(model.Input, body); err != nil {
-		return nil, protocolError(err)
+	h := s.ops[op.Name]
+	if h == nil {
+		return nil, awsproto.Errorf("UnsupportedOperationException", "berth does not serve the ECR operation %s; docs/api.md lists the operations it serves", op.Name)
+	}
+	if c.cred, err = s.auth.VerifySigV4(c.r, body, "ecr"); err != nil {
+		return nil, err
+	}
+	if c.body, err = awsproto.CheckJSON(op.Input, body, "InvalidParameterException"); err != nil {
+		return nil, err
 	}
 	return h(ctx, c)
 }
 
-// protocolError is ECR's answer to a body the model refuses: the first
-// constraint it breaks, in ECR's words, or a SerializationException.
-func protocolError(err error) error {
-	var se *awsproto.SerializationError
-	var ve *awsproto.ValidationError
-	switch {
-	case errors.As(err, &se):
-		return &wireError{"SerializationException", http.StatusBadRequest, se.Message}
-	case errors.As(err, &ve):
-		v := ve.Violations[0]
-		return &wireError{"InvalidParameterException", http.StatusBadRequest, fmt.Sprintf("Invalid parameter at '%s' failed to satisfy constraint: '%s'", v.Path, v.Constraint)}
-	}
-	return err
-}
-
-// decode reads the JSON input of an operation. Unknown members are ignored,
-// as AWS does; a member of the wrong type is a SerializationException.
-func decode[T any](c *call) (*T, error) {
-	var in T
-	body := c.body
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		msg := "The request body is not valid JSON"
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			msg = fmt.Sprintf("Member '%s' must be of type %s", te.Field, jsonKind(te.Type.Kind().String()))
-		}
-		return nil, &wireError{"SerializationException", http.StatusBadRequest, msg}
-	}
-	return &in, nil
-}
-
-func jsonKind(k string) string {
-	switch k {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "slice":
-		return "list"
-	case "struct", "map", "ptr":
-		return "structure"
-	}
-	return "number"
-}
+// decode reads the checked input of an operation.
+func decode[T any](c *call) (*T, error) { return awsproto.Decode[T](c.body) }
 
 func required(field, v string) error {
 	if v == "" {
@@ -261,40 +183,31 @@ func required(field, v string) error {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, c *call, reqID string, err error) {
-	typ, status, msg := "ServerException", http.StatusInternalServerError, berth.ErrorMessage(err)
-	body := map[string]any{}
-	var we *wireError
+	e := &awsproto.Error{Type: "ServerException", Status: http.StatusInternalServerError, Message: berth.ErrorMessage(err)}
+	var we *awsproto.Error
 	var se *auth.SigV4Error
 	var be *berth.Error
 	switch {
 	case errors.As(err, &we):
-		typ, status, msg = we.Type, we.Status, we.Message
+		e = we
 	case errors.As(err, &se):
-		typ, status, msg = se.Type, se.Status, se.Message
+		e = &awsproto.Error{Type: se.Type, Status: se.Status, Message: se.Message}
 	case errors.As(err, &be) && exceptions[be.Code] != "":
-		typ, status = exceptions[be.Code], http.StatusBadRequest
+		e.Type, e.Status = exceptions[be.Code], http.StatusBadRequest
 		if be.Code == berth.EInvalidLayerPart {
-			body["registryId"] = s.reg.ID()
-			body["repositoryName"] = c.repo
-			body["uploadId"] = c.uploadID
-			body["lastValidByteReceived"] = be.LastValidByte
+			e.Extra = map[string]any{"registryId": s.reg.ID(), "repositoryName": c.repo, "uploadId": c.uploadID, "lastValidByteReceived": be.LastValidByte}
 		}
 	}
 	switch {
 	case berth.IsCode(err, berth.EUnavailable):
 		// A ServerException, which the SDKs retry, that says so.
 		s.log.Warn("ECR API request not applied; the client may retry", "request_id", reqID, "operation", OperationName(c.r.Header.Get("X-Amz-Target")), "err", err)
-		msg = fmt.Sprintf("%s (request id %s)", msg, reqID)
-	case status >= 500:
+		e.Message = fmt.Sprintf("%s (request id %s)", e.Message, reqID)
+	case e.Status >= 500:
 		s.log.Error("ECR API request failed", "request_id", reqID, "target", c.r.Header.Get("X-Amz-Target"), "err", err)
-		msg = fmt.Sprintf("An internal error occurred (request id %s); the server log has the details.", reqID)
+		e.Message = fmt.Sprintf("An internal error occurred (request id %s); the server log has the details.", reqID)
 	}
-	body["__type"] = typ
-	body["message"] = msg
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("X-Amzn-ErrorType", typ)
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body)
+	awsproto.WriteError(w, e)
 }
 
 // baseURL is this server's URL as the client reached it.

@@ -2,6 +2,7 @@ package ecr
 
 import (
 	"context"
+	"github.com/berth-registry/berth/awsproto"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/registry"
@@ -41,9 +42,6 @@ func (s *Server) putImage(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if err := s.check(c, in.repoInput); err != nil {
-		return nil, err
-	}
-	if err := required("imageManifest", in.ImageManifest); err != nil {
 		return nil, err
 	}
 	img, err := s.reg.PutImage(ctx, registry.PutImageInput{
@@ -112,8 +110,8 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 			ImageDigest:            img.Digest,
 			ImageTags:              img.Tags,
 			ImageSizeInBytes:       img.Size,
-			ImagePushedAt:          epochOf(img.PushedAt),
-			LastRecordedPullTime:   epochOf(img.LastPulledAt),
+			ImagePushedAt:          awsproto.EpochOf(img.PushedAt),
+			LastRecordedPullTime:   awsproto.EpochOf(img.LastPulledAt),
 			ImageManifestMediaType: img.MediaType,
 			ArtifactMediaType:      img.ArtifactType,
 			SubjectManifestDigest:  img.Subject,

@@ -66,9 +66,7 @@ func (s *Server) uploadLayerPart(ctx context.Context, c *call) (any, error) {
 	if err := s.check(c, in.repoInput); err != nil {
 		return nil, err
 	}
-	if err := required("uploadId", in.UploadID); err != nil {
-		return nil, err
-	}
+	// The model requires these; a nil here would be a decoding bug.
 	switch {
 	case in.PartFirstByte == nil:
 		return nil, required("partFirstByte", "")
@@ -97,9 +95,6 @@ func (s *Server) completeLayerUpload(ctx context.Context, c *call) (any, error) 
 	if err := s.check(c, in.repoInput); err != nil {
 		return nil, err
 	}
-	if err := required("uploadId", in.UploadID); err != nil {
-		return nil, err
-	}
 	d, err := s.reg.CompleteLayerUpload(ctx, registry.CompleteLayerUploadInput{
 		Repository: in.RepositoryName, UploadID: in.UploadID, Digests: in.LayerDigests, RequireMinPartSize: true,
 	})
@@ -122,9 +117,6 @@ func (s *Server) getDownloadURLForLayer(ctx context.Context, c *call) (any, erro
 		return nil, err
 	}
 	if err := s.check(c, in.repoInput); err != nil {
-		return nil, err
-	}
-	if err := required("layerDigest", in.LayerDigest); err != nil {
 		return nil, err
 	}
 	if _, err := s.reg.CheckLayerDownload(ctx, in.RepositoryName, in.LayerDigest); err != nil {

@@ -2,6 +2,7 @@ package ecr
 
 import (
 	"context"
+	"github.com/berth-registry/berth/awsproto"
 	"strings"
 
 	"github.com/berth-registry/berth"
@@ -14,7 +15,7 @@ func (s *Server) repositoryShape(c *call, r *berth.Repository) repository {
 		RegistryID:                 s.reg.ID(),
 		RepositoryName:             r.Name,
 		RepositoryURI:              c.r.Host + "/" + r.Name,
-		CreatedAt:                  epochOf(r.CreatedAt),
+		CreatedAt:                  awsproto.EpochOf(r.CreatedAt),
 		ImageTagMutability:         string(r.TagMutability),
 		ImageScanningConfiguration: imageScanningConfiguration{ScanOnPush: r.ScanOnPush},
 		EncryptionConfiguration:    encryptionConfiguration{EncryptionType: r.EncryptionType, KmsKey: r.KMSKey},
@@ -78,9 +79,6 @@ func (s *Server) createRepository(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if err := s.reg.ValidRegistryID(in.RegistryID); err != nil {
-		return nil, err
-	}
-	if err := required("repositoryName", in.RepositoryName); err != nil {
 		return nil, err
 	}
 	filters, err := exclusionValues(in.ImageTagMutabilityExclusionFilters)

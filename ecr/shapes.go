@@ -1,23 +1,13 @@
 package ecr
 
 import (
-	"time"
+	"github.com/berth-registry/berth/awsproto"
 
 	"github.com/berth-registry/berth"
 )
 
 // Shapes of the ECR API, named and spelled as in the service model
 // (ecr-2015-09-21). Only members berth reads or writes are declared.
-
-type epoch float64
-
-func epochOf(t time.Time) *epoch {
-	if t.IsZero() {
-		return nil
-	}
-	e := epoch(float64(t.UnixMilli()) / 1000)
-	return &e
-}
 
 type tag struct {
 	Key   *string `json:"Key"`
@@ -43,7 +33,7 @@ type repository struct {
 	RegistryID                         string                     `json:"registryId"`
 	RepositoryName                     string                     `json:"repositoryName"`
 	RepositoryURI                      string                     `json:"repositoryUri"`
-	CreatedAt                          *epoch                     `json:"createdAt"`
+	CreatedAt                          *awsproto.Epoch            `json:"createdAt"`
 	ImageTagMutability                 string                     `json:"imageTagMutability"`
 	ImageTagMutabilityExclusionFilters []exclusionFilter          `json:"imageTagMutabilityExclusionFilters,omitempty"`
 	ImageScanningConfiguration         imageScanningConfiguration `json:"imageScanningConfiguration"`
@@ -90,17 +80,17 @@ type imageFailure struct {
 }
 
 type imageDetail struct {
-	RegistryID             string   `json:"registryId"`
-	RepositoryName         string   `json:"repositoryName"`
-	ImageDigest            string   `json:"imageDigest"`
-	ImageTags              []string `json:"imageTags,omitempty"`
-	ImageSizeInBytes       int64    `json:"imageSizeInBytes"`
-	ImagePushedAt          *epoch   `json:"imagePushedAt"`
-	LastRecordedPullTime   *epoch   `json:"lastRecordedPullTime,omitempty"`
-	ImageManifestMediaType string   `json:"imageManifestMediaType"`
-	ArtifactMediaType      string   `json:"artifactMediaType,omitempty"`
-	SubjectManifestDigest  string   `json:"subjectManifestDigest,omitempty"`
-	ImageStatus            string   `json:"imageStatus"`
+	RegistryID             string          `json:"registryId"`
+	RepositoryName         string          `json:"repositoryName"`
+	ImageDigest            string          `json:"imageDigest"`
+	ImageTags              []string        `json:"imageTags,omitempty"`
+	ImageSizeInBytes       int64           `json:"imageSizeInBytes"`
+	ImagePushedAt          *awsproto.Epoch `json:"imagePushedAt"`
+	LastRecordedPullTime   *awsproto.Epoch `json:"lastRecordedPullTime,omitempty"`
+	ImageManifestMediaType string          `json:"imageManifestMediaType"`
+	ArtifactMediaType      string          `json:"artifactMediaType,omitempty"`
+	SubjectManifestDigest  string          `json:"subjectManifestDigest,omitempty"`
+	ImageStatus            string          `json:"imageStatus"`
 }
 
 type filter struct {
@@ -122,7 +112,7 @@ type layerFailure struct {
 }
 
 type authorizationData struct {
-	AuthorizationToken string `json:"authorizationToken"`
-	ExpiresAt          *epoch `json:"expiresAt"`
-	ProxyEndpoint      string `json:"proxyEndpoint"`
+	AuthorizationToken string          `json:"authorizationToken"`
+	ExpiresAt          *awsproto.Epoch `json:"expiresAt"`
+	ProxyEndpoint      string          `json:"proxyEndpoint"`
 }

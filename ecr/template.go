@@ -2,6 +2,7 @@ package ecr
 
 import (
 	"context"
+	"github.com/berth-registry/berth/awsproto"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/registry"
@@ -18,15 +19,15 @@ type templateShape struct {
 	LifecyclePolicy                    string                   `json:"lifecyclePolicy,omitempty"`
 	AppliedFor                         []string                 `json:"appliedFor"`
 	CustomRoleArn                      string                   `json:"customRoleArn,omitempty"`
-	CreatedAt                          *epoch                   `json:"createdAt"`
-	UpdatedAt                          *epoch                   `json:"updatedAt"`
+	CreatedAt                          *awsproto.Epoch          `json:"createdAt"`
+	UpdatedAt                          *awsproto.Epoch          `json:"updatedAt"`
 }
 
 func templateOf(t *berth.CreationTemplate) templateShape {
 	out := templateShape{
 		Prefix: t.Prefix, Description: t.Description, ImageTagMutability: string(t.TagMutability),
 		RepositoryPolicy: t.RepositoryPolicy, LifecyclePolicy: t.LifecyclePolicy, AppliedFor: t.AppliedFor,
-		CustomRoleArn: t.CustomRoleArn, CreatedAt: epochOf(t.CreatedAt), UpdatedAt: epochOf(t.UpdatedAt),
+		CustomRoleArn: t.CustomRoleArn, CreatedAt: awsproto.EpochOf(t.CreatedAt), UpdatedAt: awsproto.EpochOf(t.UpdatedAt),
 		EncryptionConfiguration: &encryptionConfiguration{EncryptionType: t.EncryptionType, KmsKey: t.KMSKey},
 		ResourceTags:            []tag{},
 	}
