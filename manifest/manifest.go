@@ -155,12 +155,8 @@ func Parse(b []byte, mediaType string) (*Manifest, error) {
 		return nil, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Member must have length less than or equal to %d'; the manifest is %d bytes", MaxSize, len(b))
 	}
 	var w wire
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&w); err != nil {
-		return nil, invalidManifest(err.Error())
-	}
-	if dec.More() {
-		return nil, invalidManifest("trailing data after the JSON object")
+	if err := decode(b, &w); err != nil {
+		return nil, err
 	}
 	if w.SchemaVersion == nil {
 		return nil, invalid("schemaVersion is required")
@@ -232,6 +228,59 @@ func Parse(b []byte, mediaType string) (*Manifest, error) {
 		m.ArtifactType = w.Config.MediaType
 	}
 	return m, nil
+}
+
+// decode reads b, which must be exactly one JSON object (json.Unmarshal
+// refuses anything but whitespace after it), into w. encoding/json reads a
+// null as absent, so the fields descriptors sit in are checked for their
+// JSON type themselves: a null there is a malformed manifest, not a
+// missing field.
+func decode(b []byte, w *wire) error {
+	if err := json.Unmarshal(b, w); err != nil {
+		return invalidManifest(err.Error())
+	}
+	if bytes.TrimLeft(b, " \t\r\n")[0] != '{' {
+		return invalidManifest("a manifest is a JSON object")
+	}
+	var shape struct {
+		Config, Subject, Layers, Manifests json.RawMessage
+	}
+	if err := json.Unmarshal(b, &shape); err != nil {
+		return invalidManifest(err.Error())
+	}
+	for _, err := range []error{checkObject("config", shape.Config), checkObject("subject", shape.Subject),
+		checkList("layers", shape.Layers), checkList("manifests", shape.Manifests)} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkObject refuses a field that is present but not a JSON object.
+func checkObject(name string, raw json.RawMessage) error {
+	if raw != nil && raw[0] != '{' {
+		return invalidManifest(name + " must be a JSON object")
+	}
+	return nil
+}
+
+// checkList refuses a field that is present but not a JSON array of
+// objects.
+func checkList(name string, raw json.RawMessage) error {
+	if raw == nil {
+		return nil
+	}
+	var items []json.RawMessage
+	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+		return invalidManifest(name + " must be a JSON array")
+	}
+	for i, item := range items {
+		if err := checkObject(fmt.Sprintf("%s[%d]", name, i), item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func parseSchema1(w *wire, mt string) (*Manifest, error) {

@@ -60,6 +60,87 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestParseStrictJSON: a manifest is exactly one JSON object, and the
+// fields it nests descriptors in have their JSON type; encoding/json alone
+// would take a trailing '}' or a null as nothing. Both are refused as ECR
+// refuses malformed JSON, and what is accepted is left byte for byte as
+// sent.
+func TestParseStrictJSON(t *testing.T) {
+	cfg := `"config":{"mediaType":"` + OCIConfig + `","digest":"` + d1 + `","size":1}`
+	layer := `{"mediaType":"x/y","digest":"` + d2 + `","size":2}`
+	child := `{"mediaType":"` + OCIManifest + `","digest":"` + d1 + `","size":1}`
+	doc := func(mediaType, fields string) string {
+		return `{"schemaVersion":2,"mediaType":"` + mediaType + `",` + fields + `}`
+	}
+	oci := func(fields string) string { return doc(OCIManifest, fields) }
+	docker := func(fields string) string { return doc(DockerSchema2, fields) }
+	idx := func(fields string) string { return doc(OCIIndex, fields) }
+	refused := []struct{ name, manifest string }{
+		{"trailing '}'", oci(cfg+`,"layers":[]`) + ` }`},
+		{"trailing ']'", oci(cfg+`,"layers":[]`) + `]`},
+		{"second object", oci(cfg+`,"layers":[]`) + `{}`},
+		{"trailing word", oci(cfg+`,"layers":[]`) + ` null`},
+		{"top-level null", `null`},
+		{"top-level array", `[` + oci(cfg+`,"layers":[]`) + `]`},
+		{"top-level string", `"` + OCIManifest + `"`},
+		{"layers null", oci(cfg + `,"layers":null`)},
+		{"layers null in docker", docker(cfg + `,"layers":null`)},
+		{"layers object", oci(cfg + `,"layers":` + layer)},
+		{"layers string", oci(cfg + `,"layers":"x"`)},
+		{"layers number", oci(cfg + `,"layers":1`)},
+		{"layers bool", oci(cfg + `,"layers":true`)},
+		{"layer null", oci(cfg + `,"layers":[null]`)},
+		{"layer string", oci(cfg + `,"layers":["` + d2 + `"]`)},
+		{"config null", oci(`"config":null,"layers":[]`)},
+		{"config array", oci(`"config":[],"layers":[]`)},
+		{"config string", oci(`"config":"` + d1 + `","layers":[]`)},
+		{"config number", oci(`"config":0,"layers":[]`)},
+		{"subject null", oci(cfg + `,"layers":[],"subject":null`)},
+		{"subject string", oci(cfg + `,"layers":[],"subject":"` + d1 + `"`)},
+		{"subject bool", oci(cfg + `,"layers":[],"subject":false`)},
+		{"manifests null in an index", idx(`"manifests":null`)},
+		{"manifests null in a manifest", oci(cfg + `,"layers":[],"manifests":null`)},
+		{"manifests object", idx(`"manifests":` + child)},
+		{"manifests number", idx(`"manifests":2`)},
+		{"manifest null", idx(`"manifests":[null]`)},
+		{"layers null in an index", idx(`"manifests":[],"layers":null`)},
+		{"config null in an index", idx(`"manifests":[],"config":null`)},
+		{"null under another case", oci(cfg + `,"Layers":null`)},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.manifest), "")
+			if berth.ErrorCode(err) != berth.EInvalidParameter || berth.ErrorMessage(err) != "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'" {
+				t.Fatalf("want InvalidParameter 'Invalid JSON syntax', got %v", err)
+			}
+		})
+	}
+	accepted := []struct{ name, manifest, mediaType string }{
+		{"trailing whitespace", oci(cfg+`,"layers":[`+layer+`]`) + " \n\t\r\n", ""},
+		{"leading whitespace", "\n  " + oci(cfg+`,"layers":[]`), ""},
+		{"layers empty", oci(cfg + `,"layers":[]`), ""},
+		{"layers absent", oci(cfg), ""},
+		{"layers empty in docker", docker(strings.Replace(cfg, OCIConfig, DockerConfig, 1) + `,"layers":[]`), ""},
+		{"subject", oci(cfg + `,"layers":[],"subject":` + child), ""},
+		{"index empty", idx(`"manifests":[]`), ""},
+		{"index", idx(`"manifests":[` + child + `]`), ""},
+		{"docker list", doc(DockerList, `"manifests":[`+child+`]`), ""},
+		{"media type from the request", `{"schemaVersion":2,` + cfg + `,"layers":[` + layer + `]}`, OCIManifest},
+		{"schema1 with a trailing newline", `{"schemaVersion":1,"fsLayers":[{"blobSum":"` + d1 + `"}]}` + "\n", ""},
+	}
+	for _, c := range accepted {
+		t.Run(c.name, func(t *testing.T) {
+			b := []byte(c.manifest)
+			if _, err := Parse(b, c.mediaType); err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != c.manifest {
+				t.Fatalf("Parse changed the bytes to %q", b)
+			}
+		})
+	}
+}
+
 func TestDigest(t *testing.T) {
 	b := []byte("{}")
 	if d, _ := Digest(b, ""); d != digest.FromBytes(b).String() {

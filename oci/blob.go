@@ -24,6 +24,9 @@ func blobError(err error) error {
 // getBlob serves a blob with http.ServeContent: ranges, HEAD without
 // reading it.
 func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := checkDigest(rt.ref); err != nil {
+		return err
+	}
 	if r.Method == http.MethodHead {
 		// From metadata alone: no storage round trip, and no redirect (a
 		// presigned URL is for one method).
@@ -65,6 +68,9 @@ func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error
 const redirectLifetime = 20 * time.Minute
 
 func (s *Server) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := checkDigest(rt.ref); err != nil {
+		return err
+	}
 	if err := s.reg.DeleteBlob(r.Context(), rt.name, rt.ref); err != nil {
 		return blobError(err)
 	}
@@ -95,8 +101,18 @@ func blobCreated(w http.ResponseWriter, name, digest string) {
 // with ?digest=, or the start of an upload session.
 func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, rt route) error {
 	q := r.URL.Query()
-	if d := q.Get("mount"); d != "" {
-		b, err := s.reg.MountBlob(r.Context(), rt.name, q.Get("from"), d)
+	// Refused before a session is started, which would be left behind.
+	d := q.Get("digest")
+	if d != "" {
+		if err := checkDigest(d); err != nil {
+			return err
+		}
+	}
+	// A malformed mount digest names no blob berth could mount, and the
+	// spec's answer to a mount the registry cannot do is a session (202),
+	// not an error: clients then upload the blob.
+	if m := q.Get("mount"); m != "" && checkDigest(m) == nil {
+		b, err := s.reg.MountBlob(r.Context(), rt.name, q.Get("from"), m)
 		if err != nil {
 			return err
 		}
@@ -109,7 +125,7 @@ func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, rt route) e
 	if err != nil {
 		return err
 	}
-	if d := q.Get("digest"); d != "" {
+	if d != "" {
 		return s.finish(w, r, rt.name, u.ID, d)
 	}
 	uploadHeaders(w, rt.name, u)
@@ -203,8 +219,8 @@ func (s *Server) putUpload(w http.ResponseWriter, r *http.Request, rt route) err
 // finish completes the upload, with the request body, if any, as its last
 // bytes (written and completed in one step).
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, name, id, digest string) error {
-	if err := registry.ValidDigest("digest", digest); err != nil {
-		return errorf(http.StatusBadRequest, "DIGEST_INVALID", berth.ErrorMessage(err))
+	if err := checkDigest(digest); err != nil {
+		return err
 	}
 	in := registry.CompleteLayerUploadInput{Repository: name, UploadID: id, Digests: []string{digest}, AllowEmpty: true, AllowExisting: true}
 	if r.ContentLength != 0 {

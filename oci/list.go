@@ -89,6 +89,11 @@ type descriptor struct {
 // referrers answers the referrers API with an image index; a subject
 // without referrers gets an empty one.
 func (s *Server) referrers(w http.ResponseWriter, r *http.Request, rt route) error {
+	// Before the repository is looked up: a malformed digest is refused
+	// even where a missing repository would get an empty list.
+	if err := checkDigest(rt.ref); err != nil {
+		return err
+	}
 	artifactType := r.URL.Query().Get("artifactType")
 	refs, err := s.reg.Referrers(r.Context(), rt.name, rt.ref, artifactType)
 	switch {

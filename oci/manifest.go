@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +14,10 @@ import (
 
 // putManifest is PutImage: by tag, or by digest for untagged manifests.
 func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route) error {
+	tag, dgst, moreTags, err := putReference(r, rt)
+	if err != nil {
+		return err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, manifest.MaxSize))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -28,21 +31,10 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route) e
 	if !manifest.Known(mediaType) {
 		mediaType = "" // the manifest's own mediaType field decides
 	}
-	in := registry.PutImageInput{Repository: rt.name, Manifest: body, MediaType: mediaType, Idempotent: true}
-	if strings.Contains(rt.ref, ":") {
-		in.Digest = rt.ref
-		in.MoreTags = r.URL.Query()["tag"]
-	} else {
-		in.Tag = rt.ref
-	}
+	in := registry.PutImageInput{Repository: rt.name, Manifest: body, MediaType: mediaType, Idempotent: true,
+		Tag: tag, Digest: dgst, MoreTags: moreTags}
 	img, err := s.reg.PutImage(r.Context(), in)
 	if err != nil {
-		if berth.IsCode(err, berth.EInvalidParameter) && in.Digest != "" && registry.ValidDigest("digest", in.Digest) != nil {
-			return errorf(http.StatusBadRequest, "DIGEST_INVALID", berth.ErrorMessage(err))
-		}
-		if berth.IsCode(err, berth.EInvalidParameter) && slices.ContainsFunc(append(in.MoreTags, in.Tag), func(t string) bool { return t != "" && registry.ValidTag(t) != nil }) {
-			return errorf(http.StatusBadRequest, "TAG_INVALID", berth.ErrorMessage(err))
-		}
 		return err
 	}
 	h := w.Header()
@@ -58,9 +50,32 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route) e
 	return nil
 }
 
+// putReference reads what a manifest PUT names: a tag, or a digest and
+// the tags of its ?tag= parameters. The spec's grammar applies, so an empty
+// reference is not an untagged push and a tag ECR would take (up to 300
+// characters) but the spec would not is refused.
+func putReference(r *http.Request, rt route) (tag, dgst string, moreTags []string, err error) {
+	if !isDigestRef(rt.ref) {
+		return rt.ref, "", nil, checkTag(rt.ref)
+	}
+	if err := checkDigest(rt.ref); err != nil {
+		return "", "", nil, err
+	}
+	moreTags = r.URL.Query()["tag"]
+	for _, t := range moreTags {
+		if err := checkTag(t); err != nil {
+			return "", "", nil, err
+		}
+	}
+	return "", rt.ref, moreTags, nil
+}
+
 // getManifest is BatchGetImage of one tag or digest; the bytes are the
 // ones pushed.
 func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := checkManifestDigest(rt.ref); err != nil {
+		return err
+	}
 	img, err := s.reg.GetImage(r.Context(), rt.name, rt.ref)
 	if err != nil {
 		if berth.IsCode(err, berth.EInvalidParameter) {
@@ -80,7 +95,20 @@ func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, rt route) e
 	return nil
 }
 
+// checkManifestDigest refuses a malformed digest where a GET or DELETE
+// names a manifest by digest. Tags are left to the core: one ECR created
+// may be longer than the spec's, and one that cannot exist is unknown.
+func checkManifestDigest(ref string) error {
+	if isDigestRef(ref) {
+		return checkDigest(ref)
+	}
+	return nil
+}
+
 func (s *Server) deleteManifest(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := checkManifestDigest(rt.ref); err != nil {
+		return err
+	}
 	if err := s.reg.DeleteManifest(r.Context(), rt.name, rt.ref); err != nil {
 		return err
 	}
