@@ -49,7 +49,11 @@ const (
 type Error struct {
 	Code    Code
 	Message string
-	Err     error
+	// Field is the input member the error is about, as the ECR model
+	// spells it ("imageTag", "imageDigest"), where there is one: a door
+	// may answer (Code, Field) more precisely than Code alone.
+	Field string
+	Err   error
 	// LastValidByte is set for EInvalidLayerPart: the offset of the last byte
 	// of the upload that was received (-1 when none was).
 	LastValidByte int64
@@ -90,6 +94,15 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "An internal error occurred; the server log has the details."
+}
+
+// ErrorField returns the Field of err's *Error, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // IsCode reports whether err carries the code.

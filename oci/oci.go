@@ -72,6 +72,15 @@ var codes = map[berth.Code]apiError{
 	berth.EUnavailable: {http.StatusServiceUnavailable, "UNAVAILABLE", ""},
 }
 
+// fieldCodes refine codes where the core names the member at fault.
+var fieldCodes = map[berth.Code]map[string]apiError{
+	berth.EInvalidParameter: {
+		"imageTag":    {http.StatusBadRequest, "TAG_INVALID", ""},
+		"imageDigest": {http.StatusBadRequest, "DIGEST_INVALID", ""},
+		"digest":      {http.StatusBadRequest, "DIGEST_INVALID", ""},
+	},
+}
+
 // retryAfter is the Retry-After of a 503: clients that honour it come
 // back once the requests they raced with are done.
 const retryAfter = "1"
@@ -80,7 +89,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		code := berth.ErrorCode(err)
-		if m, ok := codes[code]; ok {
+		m, ok := fieldCodes[code][berth.ErrorField(err)]
+		if !ok {
+			m, ok = codes[code]
+		}
+		if ok {
 			ae = &apiError{m.Status, m.Code, berth.ErrorMessage(err)}
 			if code == berth.EUnavailable {
 				s.log.Warn("registry request not applied; the client may retry", "request_id", w.Header().Get("X-Amzn-Requestid"),

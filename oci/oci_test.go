@@ -29,3 +29,18 @@ func TestUnavailableIsRetryable(t *testing.T) {
 		t.Fatalf("%d Retry-After=%q %+v", w.Code, w.Header().Get("Retry-After"), e)
 	}
 }
+
+// TestFieldCodes: the core's invalid-parameter errors are answered by the
+// member they are about, in one table.
+func TestFieldCodes(t *testing.T) {
+	s := New(nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for field, want := range map[string]string{"imageTag": "TAG_INVALID", "imageDigest": "DIGEST_INVALID", "": "MANIFEST_INVALID", "imageManifest": "MANIFEST_INVALID"} {
+		w := httptest.NewRecorder()
+		s.writeError(w, httptest.NewRequest("PUT", "/v2/app/manifests/v1", nil), &berth.Error{Code: berth.EInvalidParameter, Field: field, Message: "bad"})
+		var body errorBody
+		json.Unmarshal(w.Body.Bytes(), &body)
+		if w.Code != 400 || len(body.Errors) != 1 || body.Errors[0].Code != want {
+			t.Errorf("field %q: %d %s, want 400 %s", field, w.Code, w.Body, want)
+		}
+	}
+}

@@ -19,7 +19,9 @@ var (
 )
 
 func invalidParam(field, constraint string, args ...any) error {
-	return berth.Errorf(berth.EInvalidParameter, "Invalid parameter at '"+field+"' failed to satisfy constraint: '"+constraint+"'", args...)
+	e := berth.Errorf(berth.EInvalidParameter, "Invalid parameter at '"+field+"' failed to satisfy constraint: '"+constraint+"'", args...)
+	e.Field = field
+	return e
 }
 
 // ValidRepositoryName checks a repository name against ECR's constraints.
