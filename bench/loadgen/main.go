@@ -27,7 +27,7 @@ type options struct {
 	quick                  bool
 	only                   string
 	// The scale-out run (runScaleOut).
-	scaleout            bool
+	scaleout, embedded  bool
 	before, beforeLabel string
 	peerS3              string
 	postgres, s3        string
@@ -53,6 +53,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "small sizes and one round: a smoke test of the benchmark, not a measurement")
 	flag.StringVar(&o.only, "only", "", "run one group of figures (blobs, pushes, manifests), for profiling; no report")
 	flag.BoolVar(&o.scaleout, "scaleout", false, "manifest figures on PostgreSQL + S3 (bench/RESULTS-scaleout.md) instead")
+	flag.BoolVar(&o.embedded, "embedded", false, "with -scaleout: berth on its embedded default instead (no peer), to compare builds")
 	flag.StringVar(&o.before, "before", "", "with -scaleout: an earlier berth binary to run side by side")
 	flag.StringVar(&o.beforeLabel, "before-label", "", "with -before: what the report calls that binary (default: its path)")
 	flag.StringVar(&o.peerS3, "peer-s3", "", "with -scaleout: a Distribution binary to run on the same S3")
@@ -68,7 +69,9 @@ func main() {
 	run := run
 	if o.scaleout {
 		run = runScaleOut
-		if o.out == "bench/RESULTS.md" {
+		if o.out == "bench/RESULTS.md" && o.embedded {
+			o.out = "bench/RESULTS-builds.md"
+		} else if o.out == "bench/RESULTS.md" {
 			o.out = "bench/RESULTS-scaleout.md"
 		}
 	}

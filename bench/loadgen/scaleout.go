@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"log"
 	"net/url"
 	"os"
@@ -37,7 +41,7 @@ func runScaleOut(o options) error {
 		sz = scaleSizes{c1: 20, c32: 64, gets: 64}
 	}
 	initPool(mib)
-	if o.postgres == "" || o.s3 == "" {
+	if !o.embedded && (o.postgres == "" || o.s3 == "") {
 		return fmt.Errorf("--scaleout needs -postgres and -s3 (bench/run sets them from scripts/services)")
 	}
 	work, err := os.MkdirTemp("", "berth-bench-scaleout")
@@ -60,22 +64,26 @@ func runScaleOut(o options) error {
 		berths = append(berths, struct{ name, bin string }{"berth before", o.before})
 	}
 	for i, b := range berths {
-		dsn, drop, err := pgtest.Create(o.postgres)
-		if err != nil {
-			return err
+		var stores []string
+		if !o.embedded {
+			dsn, drop, err := pgtest.Create(o.postgres)
+			if err != nil {
+				return err
+			}
+			so.cleanup = append(so.cleanup, drop)
+			blobs, err := s3Prefix(o.s3, fmt.Sprintf("bench-%d-berth%d", run, i))
+			if err != nil {
+				return err
+			}
+			stores = []string{"--metadata", dsn, "--blobs", blobs}
 		}
-		so.cleanup = append(so.cleanup, drop)
-		blobs, err := s3Prefix(o.s3, fmt.Sprintf("bench-%d-berth%d", run, i))
-		if err != nil {
-			return err
-		}
-		t, err := startBerthAs(b.name, b.bin, filepath.Join(work, fmt.Sprint("berth", i)), "--metadata", dsn, "--blobs", blobs)
+		t, err := startBerthAs(b.name, b.bin, filepath.Join(work, fmt.Sprint("berth", i)), stores...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.name, err)
 		}
 		so.targets = append(so.targets, t)
 	}
-	if o.peerS3 != "" {
+	if o.peerS3 != "" && !o.embedded {
 		driver, err := distributionS3(o.s3, fmt.Sprintf("bench-%d-distribution", run))
 		if err != nil {
 			return err
@@ -115,6 +123,21 @@ func runScaleOut(o options) error {
 			})
 			so.figure(t, "Manifest GET by tag, c=32", sz.gets, 32, func(i int) error {
 				return t.getManifest(repo, t.tags[i%len(t.tags)])
+			})
+			if t.name == "distribution" {
+				continue
+			}
+			client := ecrClient(t)
+			base = int(manifestSeq.Add(int64(sz.c32))) - sz.c32
+			so.figure(t, fmt.Sprintf("ECR PutImage, %d distinct tags, c=32", sz.c32), sz.c32, 32, func(i int) error {
+				m := string(img.manifest(base + i))
+				_, err := client.PutImage(context.Background(), &ecr.PutImageInput{RepositoryName: aws.String(repo), ImageManifest: &m, ImageTag: aws.String(fmt.Sprintf("e%d", base+i))})
+				return err
+			})
+			so.figure(t, "ECR BatchGetImage, c=32", sz.gets, 32, func(i int) error {
+				_, err := client.BatchGetImage(context.Background(), &ecr.BatchGetImageInput{RepositoryName: aws.String(repo),
+					ImageIds: []types.ImageIdentifier{{ImageTag: aws.String(t.tags[i%len(t.tags)])}}})
+				return err
 			})
 		}
 	}
@@ -182,18 +205,30 @@ func (so *scaleOut) write() error {
 		names = append(names, t.name)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# berth scale-out benchmark results\n\n")
+	if so.o.embedded {
+		fmt.Fprintf(&b, "# berth builds side by side\n\n")
+	} else {
+		fmt.Fprintf(&b, "# berth scale-out benchmark results\n\n")
+	}
 	if so.o.quick {
 		fmt.Fprintf(&b, "**Quick smoke run (small sizes, one round): proves the benchmark works; the figures mean nothing.**\n\n")
 	}
-	fmt.Fprintf(&b, "Run %s with `bench/run --scaleout` on %s. %d alternating round(s) per figure; median, then min–max.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), so.o.rounds)
-	fmt.Fprintf(&b, "berth: one replica on PostgreSQL (the machine's cluster, a database of its own) and S3 (MinIO on loopback, a prefix of its own), Basic auth on. ")
+	fmt.Fprintf(&b, "Run %s on %s. %d alternating round(s) per figure; median, then min–max.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), so.o.rounds)
+	if so.o.embedded {
+		fmt.Fprintf(&b, "berth: on its embedded default (SQLite WAL synchronous=FULL, filesystem blobs), Basic auth on. ")
+	} else {
+		fmt.Fprintf(&b, "berth: one replica on PostgreSQL (the machine's cluster, a database of its own) and S3 (MinIO on loopback, a prefix of its own), Basic auth on. ")
+	}
 	if so.o.before != "" {
 		label := so.o.beforeLabel
 		if label == "" {
 			label = "the binary `" + so.o.before + "`"
 		}
-		fmt.Fprintf(&b, "berth before: %s, the same way, on its own database and prefix. ", label)
+		where := "on its own database and prefix"
+		if so.o.embedded {
+			where = "in its own data directory"
+		}
+		fmt.Fprintf(&b, "berth before: %s, the same way, %s. ", label, where)
 	}
 	if so.o.peerS3 != "" {
 		fmt.Fprintf(&b, "Peer: CNCF Distribution (`%s`) on the same MinIO, its own prefix, no auth. ", so.o.peerS3)
@@ -223,7 +258,11 @@ func (so *scaleOut) write() error {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nReproduce with `bench/run --scaleout` (about 3 minutes; `--before-ref <commit>` adds berth built at that commit).\n")
+	if so.o.embedded {
+		fmt.Fprintf(&b, "\nReproduce with `bench/run --embedded --before-ref <commit>` (about 3 minutes).\n")
+	} else {
+		fmt.Fprintf(&b, "\nReproduce with `bench/run --scaleout` (about 3 minutes; `--before-ref <commit>` adds berth built at that commit).\n")
+	}
 	if err := os.WriteFile(so.o.out, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
