@@ -37,7 +37,8 @@ func apiDoc(t *testing.T) string {
 	b.WriteString("Every request to a served operation is checked against its model first: member names, types, lengths,\n")
 	b.WriteString("patterns, enums and ranges, with AWS's error texts (`InvalidParameterException`, `SerializationException`).\n")
 	b.WriteString("An operation the model has and berth does not serve is answered `UnsupportedOperationException`,\n")
-	b.WriteString("naming it; a target the model does not have, `UnknownOperationException`.\n")
+	b.WriteString("naming it; a target the model does not have, `UnknownOperationException`. The wire rules and their\n")
+	b.WriteString("sources are in [wire.md](wire.md).\n")
 	for _, svc := range []struct {
 		title, file, ref string
 		data             []byte
