@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/berth-registry/berth/server"
 )
 
 // TestAWSCLI drives the real AWS CLI through the seed workflow: upload
@@ -99,5 +101,33 @@ func TestAWSCLI(t *testing.T) {
 	pw := strings.TrimSpace(string(run("get-login-password")))
 	if pw == "" || strings.Contains(pw, ":") {
 		t.Fatalf("get-login-password printed %q", pw)
+	}
+}
+
+// TestAWSCLIFromBerthEnv: the lines berth env prints are all the AWS CLI
+// needs, no --endpoint-url (AWS_ENDPOINT_URL_ECR).
+func TestAWSCLIFromBerthEnv(t *testing.T) {
+	awsBin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not on PATH")
+	}
+	e := start(t)
+	e.createRepo("from-env")
+	c := e.srv.Config
+	c.Addr = e.host()
+	cred, err := server.AdminCredential(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_PAGER="}
+	for _, line := range strings.Split(strings.TrimSpace(server.EnvLines(c, cred)), "\n") {
+		env = append(env, strings.Fields(strings.TrimPrefix(line, "export "))...)
+	}
+	cmd := exec.Command(awsBin, "ecr", "describe-repositories", "--output", "json")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"from-env"`) {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }

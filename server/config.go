@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -107,8 +108,9 @@ func redact(s string) string {
 }
 
 // LoadConfig reads the config file named by --config or BERTH_CONFIG, then
-// BERTH_* variables through lookup, then the flags in args.
-func LoadConfig(name string, args []string, lookup func(string) (string, bool), stderr io.Writer) (Config, error) {
+// BERTH_* variables through lookup, then the flags in args. With only, the
+// command takes just those flags (and --config); otherwise all of them.
+func LoadConfig(name string, args []string, lookup func(string) (string, bool), stderr io.Writer, only ...string) (Config, error) {
 	c := Defaults()
 	path, _ := lookup("BERTH_CONFIG")
 	for i, a := range args {
@@ -169,14 +171,23 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 	}
 	fset := flag.NewFlagSet(name, flag.ContinueOnError)
 	fset.SetOutput(stderr)
+	takes := func(f string) bool { return f != "" && (len(only) == 0 || slices.Contains(only, f)) }
 	fset.String("config", path, "JSON config file (BERTH_CONFIG); environment and flags override it")
 	for _, s := range strs {
-		if s.flag != "" {
+		if takes(s.flag) {
 			fset.StringVar(s.dst, s.flag, *s.dst, s.usage+" ("+s.env+")")
 		}
 	}
 	for _, b := range bools {
-		fset.BoolVar(b.dst, b.flag, *b.dst, b.usage+" ("+b.env+")")
+		if takes(b.flag) {
+			fset.BoolVar(b.dst, b.flag, *b.dst, b.usage+" ("+b.env+")")
+		}
+	}
+	fset.Usage = func() {
+		fmt.Fprintf(stderr, "Usage of %s:\n", name)
+		fset.PrintDefaults()
+		fmt.Fprintf(stderr, "\nThe admin credentials come from BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY (both, or neither:\n"+
+			"then berth generates them on the first start and keeps them in <data-dir>/credentials.json).\n")
 	}
 	if err := fset.Parse(args); err != nil {
 		return c, err

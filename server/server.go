@@ -70,6 +70,17 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	// The port first: a start that cannot listen must not generate (and
+	// so never show) the admin secret.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another registry running? choose another --addr)", c.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -109,7 +120,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	mux.HandleFunc(ecr.DownloadPrefix, api.Download)
 	m.metrics.uploadsGauge(reg.CountUploads)
 	mux.Handle("GET /metrics", m.metrics.handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "ok\nberth %s\n", VersionString()) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := reg.Ready(r.Context()); err != nil {
 			m.log.Warn("not ready", "err", err)
@@ -120,10 +131,6 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	})
 	mux.Handle("/", api)
 
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another registry running? choose another --addr)", c.Addr, err)
-	}
 	m.ln = ln
 	if c.Pprof != "" {
 		pl, err := net.Listen("tcp", c.Pprof)
@@ -138,28 +145,55 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	m.server = &http.Server{Handler: m.accessLog(mux), ReadHeaderTimeout: 30 * time.Second}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
-	m.banner(generated)
+	m.banner(ctx, reg, generated)
 	return nil
 }
 
 // URL is the server's base URL once Run has returned.
 func (m *Server) URL() string { return "http://" + m.ln.Addr().String() }
 
-func (m *Server) banner(generated bool) {
+func (m *Server) banner(ctx context.Context, reg *registry.Registry, generated bool) {
 	c, u := m.Credential, m.URL()
-	fmt.Fprintf(m.stdout, "berth is serving the ECR API and the registry endpoint at %s\n", u)
+	fmt.Fprintf(m.stdout, "berth %s is serving the ECR API and the registry endpoint at %s\n", VersionString(), u)
 	fmt.Fprintf(m.stdout, "  registry %s, region %s, data in %s\n", m.Config.RegistryID, m.Config.Region, m.Config.DataDir)
 	switch {
 	case generated:
 		fmt.Fprintf(m.stdout, "  new admin credentials, kept in %s (shown only now):\n", credentialsPath(m.Config))
-		fmt.Fprintf(m.stdout, "    export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n", c.AccessKeyID, c.SecretAccessKey, m.Config.Region)
+		fmt.Fprintf(m.stdout, "    export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s AWS_ENDPOINT_URL_ECR=%s\n", c.AccessKeyID, c.SecretAccessKey, m.Config.Region, u)
+		fmt.Fprintf(m.stdout, "  in another shell later: eval \"$(berth env%s)\"\n", m.envFlags())
 	case m.Config.AccessKeyID != "":
 		fmt.Fprintf(m.stdout, "  admin access key %s (from BERTH_ACCESS_KEY_ID)\n", c.AccessKeyID)
 	default:
 		fmt.Fprintf(m.stdout, "  admin access key %s; its secret is in %s\n", c.AccessKeyID, credentialsPath(m.Config))
+		fmt.Fprintf(m.stdout, "  set up a shell for it: eval \"$(berth env%s)\"\n", m.envFlags())
 	}
-	fmt.Fprintf(m.stdout, "try:\n  aws ecr create-repository --repository-name hello-world --endpoint-url %s\n", u)
+	// A next step that fits: the first repository, or the ones there are.
+	repos, _, err := reg.DescribeRepositories(ctx, nil, ptr(1), "")
+	switch {
+	case err == nil && len(repos) > 0:
+		fmt.Fprintf(m.stdout, "try:\n  aws ecr describe-repositories --endpoint-url %s\n", u)
+	default:
+		fmt.Fprintf(m.stdout, "try:\n  aws ecr create-repository --repository-name hello-world --endpoint-url %s\n", u)
+	}
 }
+
+// envFlags are the flags "berth env" needs to find this server's
+// credentials and address, when they are not the defaults.
+func (m *Server) envFlags() string {
+	d, s := Defaults(), ""
+	if m.Config.DataDir != d.DataDir {
+		s += " --data-dir " + m.Config.DataDir
+	}
+	if m.Config.Addr != d.Addr {
+		s += " --addr " + m.ln.Addr().String()
+	}
+	if m.Config.Region != d.Region {
+		s += " --region " + m.Config.Region
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // Close stops accepting requests, finishes those in flight, then closes
 // the stores.
@@ -189,6 +223,30 @@ func (m *Server) close() []error {
 }
 
 func credentialsPath(c Config) string { return filepath.Join(c.DataDir, "credentials.json") }
+
+// AdminCredential is the admin credential of the configuration: from
+// BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY, else from the data
+// directory. Unlike a start, it never generates one.
+func AdminCredential(c Config) (auth.Credential, error) {
+	if c.AccessKeyID == "" {
+		if _, err := os.Stat(credentialsPath(c)); err != nil {
+			return auth.Credential{}, fmt.Errorf("no credentials in %s: start berth serve with this --data-dir first (%w)", c.DataDir, err)
+		}
+	}
+	cred, _, err := loadCredential(c)
+	return cred, err
+}
+
+// EnvLines are the shell lines that point the AWS CLI and SDKs at the
+// server of c with its admin credentials (berth env).
+func EnvLines(c Config, cred auth.Credential) string {
+	host, port, _ := net.SplitHostPort(c.Addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\nexport AWS_ENDPOINT_URL_ECR=http://%s\n",
+		cred.AccessKeyID, cred.SecretAccessKey, c.Region, net.JoinHostPort(host, port))
+}
 
 // loadCredential returns the admin credential: from the configuration, else
 // from the data directory, else newly generated and saved there (0600).

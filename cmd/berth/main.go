@@ -28,12 +28,13 @@ const usage = `berth: a self-hosted container registry that behaves like Amazon 
 
 Usage:
   berth serve [flags]    run the registry (berth serve -h lists the flags)
-  berth migrate [flags]  apply pending metadata migrations, then exit (same flags)
-  berth version          print the version
-`
+  berth migrate [flags]  apply pending metadata migrations, then exit
+  berth env [flags]      print the shell lines that point the AWS CLI at berth:
+                         eval "$(berth env)"
+  berth version          print the version and the commit it was built from
 
-// Version is set at build time with -ldflags "-X main.Version=...".
-var Version = "dev"
+Each command's -h lists its flags.
+`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "berth: shutting down")
 		return m.Close()
 	case "migrate":
-		c, err := server.LoadConfig("berth migrate", args[1:], os.LookupEnv, stderr)
+		c, err := server.LoadConfig("berth migrate", args[1:], os.LookupEnv, stderr, "data-dir", "metadata")
 		if err != nil {
 			return err
 		}
@@ -68,8 +69,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "berth: applied", a)
 		}
 		return nil
+	case "env":
+		c, err := server.LoadConfig("berth env", args[1:], os.LookupEnv, stderr, "data-dir", "addr", "region")
+		if err != nil {
+			return err
+		}
+		cred, err := server.AdminCredential(c)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, server.EnvLines(c, cred))
+		return nil
 	case "version":
-		fmt.Fprintln(stdout, "berth", Version)
+		fmt.Fprintln(stdout, "berth", server.VersionString())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
