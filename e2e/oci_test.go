@@ -197,9 +197,11 @@ func TestCrossAPI(t *testing.T) {
 			t.Fatalf("push %d: %v", i, err)
 		}
 	}
-	// A missing repository is NAME_UNKNOWN without create-on-push.
+	// A missing repository is NAME_UNKNOWN without create-on-push, and
+	// the message says how to have it.
 	err = remote.Write(must[name.Reference](t)(name.ParseReference(e.ref("absent:v1"), name.Insecure)), rimg, e.remoteOpts()...)
-	if !asTransportError(err, &terr) || terr.Errors[0].Code != "NAME_UNKNOWN" {
+	if !asTransportError(err, &terr) || terr.Errors[0].Code != "NAME_UNKNOWN" ||
+		!strings.Contains(terr.Errors[0].Message, "aws ecr create-repository --repository-name absent") || !strings.Contains(terr.Errors[0].Message, "--create-on-push") {
 		t.Fatalf("push to a missing repository: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ package oci
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -95,6 +96,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		if ok {
 			ae = &apiError{m.Status, m.Code, berth.ErrorMessage(err)}
+			if code == berth.ERepositoryNotFound && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodDelete {
+				// A push: say how to have the repository.
+				rt, _ := parseRoute(r.URL.Path)
+				ae.Message += fmt.Sprintf(". Create it first (aws ecr create-repository --repository-name %s), or start berth with --create-on-push to create repositories on first push", rt.name)
+			}
 			if code == berth.EUnavailable {
 				s.log.Warn("registry request not applied; the client may retry", "request_id", w.Header().Get("X-Amzn-Requestid"),
 					"operation", OperationName(r.Method, r.URL.Path), "err", err)

@@ -315,8 +315,11 @@ func (m *Server) accessLog(h http.Handler) http.Handler {
 		if !m.Config.LogRequests {
 			return
 		}
-		m.log.Info("request", "id", id, "method", r.Method, "path", r.URL.Path, "target", r.Header.Get("X-Amz-Target"),
-			"status", rec.status, "bytes", rec.bytes, "duration", time.Since(start))
+		attrs := []any{"id", id, "operation", op, "method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes, "duration", time.Since(start)}
+		if code := rec.errorCode(); code != "" {
+			attrs = append(attrs, "error", code) // why the client was refused
+		}
+		m.log.Info("request", attrs...)
 	})
 }
 
@@ -324,13 +327,45 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// head is the start of an error answer's body, for its error code.
+	head []byte
 }
 
 func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
 func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status >= 400 && len(s.head) < maxErrorHead {
+		s.head = append(s.head, b[:min(len(b), maxErrorHead-len(s.head))]...)
+	}
 	n, err := s.ResponseWriter.Write(b)
 	s.bytes += int64(n)
 	return n, err
+}
+
+// maxErrorHead bounds what is kept of an error answer: both APIs' error
+// bodies are small JSON.
+const maxErrorHead = 4096
+
+// errorCode is the error an answer carries: the ECR API's __type or the
+// registry API's first error code; "" for a success.
+func (s *statusRecorder) errorCode() string {
+	if s.status < 400 {
+		return ""
+	}
+	if t := s.Header().Get("X-Amzn-ErrorType"); t != "" {
+		return t
+	}
+	var body struct {
+		Type   string `json:"__type"`
+		Errors []struct{ Code string }
+	}
+	json.Unmarshal(s.head, &body)
+	switch {
+	case body.Type != "":
+		return body.Type
+	case len(body.Errors) > 0:
+		return body.Errors[0].Code
+	}
+	return http.StatusText(s.status)
 }
 
 // ReadFrom sends a body (a blob, from http.ServeContent). A blob that is

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/berth-registry/berth/registry"
@@ -124,4 +125,51 @@ func TestEnvLines(t *testing.T) {
 	if _, err := AdminCredential(Config{DataDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "start berth serve") {
 		t.Fatalf("no credentials yet: %v", err)
 	}
+}
+
+// TestRequestLogNamesTheError: a refused request's log line names the
+// operation and the error code, on both APIs.
+func TestRequestLogNamesTheError(t *testing.T) {
+	var log bytes.Buffer
+	s := New(io.Discard, &syncWriter{w: &log})
+	s.Config = Defaults()
+	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", t.TempDir()
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	req, _ := http.NewRequest("GET", s.URL()+"/v2/absent/tags/list", nil)
+	req.SetBasicAuth(s.Credential.AccessKeyID, s.Credential.SecretAccessKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest("POST", s.URL()+"/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s.Close()
+	got := log.String()
+	for _, want := range []string{`operation="oci:tags GET"`, "error=NAME_UNKNOWN", "operation=ecr:DescribeRepositories", "error=MissingAuthenticationTokenException"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %s in the log:\n%s", want, got)
+		}
+	}
+}
+
+// syncWriter is a writer several goroutines may share.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
