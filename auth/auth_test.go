@@ -71,6 +71,12 @@ func FuzzSigV4Header(f *testing.F) {
 	f.Add("AWS4-HMAC-SHA256 Credential=BKIATEST/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-date, Signature=00", now.UTC().Format(amzDate))
 	f.Add("AWS4-HMAC-SHA256 Credential=/, SignedHeaders=, Signature=", "")
 	f.Add("AWS4-HMAC-SHA256 Credential=BKIATEST/x/us-east-1/ecr/aws4_request, SignedHeaders=content-length;host, Signature=zz", "20260101T000000Z")
+	// The strict forms: absent, unsorted, repeated, upper-case names; a part
+	// without '='; an overlong header.
+	f.Add("AWS4-HMAC-SHA256 Credential=BKIATEST/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-bogus;x-amz-date, Signature=00", now.UTC().Format(amzDate))
+	f.Add("AWS4-HMAC-SHA256 Credential=BKIATEST/20260101/us-east-1/ecr/aws4_request, SignedHeaders=x-amz-date;host;host;Host, Signature=00", now.UTC().Format(amzDate))
+	f.Add("AWS4-HMAC-SHA256 Credential BKIATEST/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-date", now.UTC().Format(amzDate))
+	f.Add("AWS4-HMAC-SHA256 Credential=BKIATEST/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-date;"+strings.Repeat("a;", 5000)+"b, Signature=00", now.UTC().Format(amzDate))
 	f.Fuzz(func(t *testing.T, authz, date string) {
 		r := httptest.NewRequest("POST", "http://127.0.0.1/", strings.NewReader("{}"))
 		r.Header.Set("Authorization", authz)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -45,7 +46,20 @@ type sigv4Header struct {
 	signature                          string
 }
 
+// MaxAuthorization bounds the Authorization header: the SDKs send about
+// 250 bytes; nothing is parsed past the bound.
+const MaxAuthorization = 8 << 10
+
+// dateStampRE is a credential scope's date.
+var dateStampRE = regexp.MustCompile(`^[0-9]{8}$`)
+
+// parseSigV4 reads an Authorization header strictly, with AWS's texts where
+// they are known (the missing '=' and the missing parameters: seen in
+// aws/aws-sdk-go #289 and brendanhay/amazonka #316).
 func parseSigV4(h string) (*sigv4Header, error) {
+	if len(h) > MaxAuthorization {
+		return nil, fmt.Errorf("the Authorization header is longer than %d bytes", MaxAuthorization)
+	}
 	alg, rest, ok := strings.Cut(h, " ")
 	if !ok || alg != "AWS4-HMAC-SHA256" {
 		return nil, fmt.Errorf("the Authorization header must use AWS4-HMAC-SHA256")
@@ -54,30 +68,53 @@ func parseSigV4(h string) (*sigv4Header, error) {
 	for _, part := range strings.Split(rest, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return nil, fmt.Errorf("malformed Authorization element %q", part)
+			return nil, fmt.Errorf("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", strings.TrimSpace(part), h)
 		}
 		switch k {
 		case "Credential":
 			f := strings.Split(v, "/")
-			if len(f) != 5 || f[4] != "aws4_request" {
+			if len(f) != 5 || f[4] != "aws4_request" || f[0] == "" || f[2] == "" || f[3] == "" {
 				return nil, fmt.Errorf("Credential must be <key>/<date>/<region>/<service>/aws4_request")
+			}
+			if !dateStampRE.MatchString(f[1]) {
+				return nil, fmt.Errorf("the credential scope's date %q must be YYYYMMDD", f[1])
 			}
 			out.accessKeyID, out.date, out.region, out.service = f[0], f[1], f[2], f[3]
 		case "SignedHeaders":
 			out.signedHeaders = strings.Split(v, ";")
+			if err := canonicalNames(out.signedHeaders); err != nil {
+				return nil, err
+			}
 		case "Signature":
 			out.signature = v
 		}
 	}
-	switch {
-	case out.accessKeyID == "":
-		return nil, fmt.Errorf("Authorization header requires 'Credential' parameter")
-	case len(out.signedHeaders) == 0 || out.signedHeaders[0] == "":
-		return nil, fmt.Errorf("Authorization header requires 'SignedHeaders' parameter")
-	case out.signature == "":
-		return nil, fmt.Errorf("Authorization header requires 'Signature' parameter")
+	var missing []string
+	for _, p := range []struct{ name, v string }{{"Signature", out.signature}, {"SignedHeaders", strings.Join(out.signedHeaders, ";")}, {"Credential", out.accessKeyID}} {
+		if p.v == "" {
+			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", p.name))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(missing, " "))
 	}
 	return &out, nil
+}
+
+// canonicalNames checks SignedHeaders as the signers write it: lower-case
+// names, sorted, each once.
+func canonicalNames(names []string) error {
+	for i, n := range names {
+		switch {
+		case n == "":
+			return fmt.Errorf("SignedHeaders has an empty name")
+		case strings.ToLower(n) != n:
+			return fmt.Errorf("SignedHeaders must be lower-case; got '%s'", n)
+		case i > 0 && names[i-1] >= n:
+			return fmt.Errorf("SignedHeaders must be sorted, each name once; '%s' follows '%s'", n, names[i-1])
+		}
+	}
+	return nil
 }
 
 // VerifySigV4 checks the SigV4 signature of r, whose body has already been
@@ -99,6 +136,13 @@ func (a *Authenticator) VerifySigV4(r *http.Request, body []byte, service string
 	}
 	if !slices.Contains(p.signedHeaders, "x-amz-date") && !slices.Contains(p.signedHeaders, "date") {
 		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "'X-Amz-Date' or 'Date' must be a 'SignedHeader' in the AWS Authorization."}
+	}
+	// Every signed name is in the request (AWS's text: aws-mobile-appsync-sdk-js
+	// #702): no work for names that are not there.
+	for _, name := range p.signedHeaders {
+		if _, ok := r.Header[http.CanonicalHeaderKey(name)]; !ok && name != "host" && name != "content-length" {
+			return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, fmt.Sprintf("'%s' is named as a SignedHeader, but it does not exist in the HTTP request.", name)}
+		}
 	}
 	date := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse(amzDate, date)

@@ -125,6 +125,51 @@ func TestSigV4(t *testing.T) {
 			}
 		}
 	})
+	t.Run("strict Authorization", func(t *testing.T) {
+		// Each is an otherwise valid signed request whose Authorization
+		// header is rewritten: refused before any signing work, with the
+		// text AWS gives where one is known.
+		edit := func(f func(h string) string) *http.Request {
+			req := e.signed("DescribeRepositories", "{}", c.AccessKeyID, c.SecretAccessKey, now)
+			req.Header.Set("Authorization", f(req.Header.Get("Authorization")))
+			return req
+		}
+		names := func(h, with string) string {
+			before, rest, _ := strings.Cut(h, "SignedHeaders=")
+			_, after, _ := strings.Cut(rest, ",")
+			return before + "SignedHeaders=" + with + "," + after
+		}
+		for _, tc := range []struct {
+			name string
+			req  *http.Request
+			want string
+		}{
+			{"a signed name the request lacks", edit(func(h string) string {
+				return names(h, "content-length;content-type;host;x-amz-bogus;x-amz-date;x-amz-target")
+			}), "'x-amz-bogus' is named as a SignedHeader, but it does not exist in the HTTP request."},
+			{"15,000 bogus names", edit(func(h string) string {
+				return names(h, "host;x-amz-date;"+strings.Repeat("x-zz;", 15000)+"zz")
+			}), "longer than 8192 bytes"},
+			{"names out of order", edit(func(h string) string { return names(h, "x-amz-date;host") }), "must be sorted"},
+			{"a name twice", edit(func(h string) string { return names(h, "host;host;x-amz-date") }), "must be sorted, each name once"},
+			{"an upper-case name", edit(func(h string) string { return names(h, "Host;x-amz-date") }), "must be lower-case"},
+			{"a part without '='", edit(func(h string) string { return strings.Replace(h, "Credential=", "Credential ", 1) }), "not a valid key=value pair (missing equal-sign) in Authorization header"},
+			{"a scope date that is not a date", edit(func(h string) string {
+				k, rest, _ := strings.Cut(h, "Credential=")
+				_, after, _ := strings.Cut(rest, "/")
+				_, after, _ = strings.Cut(after, "/")
+				return k + "Credential=" + c.AccessKeyID + "/2026-1-1/" + after
+			}), "must be YYYYMMDD"},
+			{"no Signature", edit(func(h string) string { i := strings.Index(h, ", Signature="); return h[:i] }), "Authorization header requires 'Signature' parameter."},
+		} {
+			resp, body := e.raw(tc.req)
+			var ae awsError
+			json.Unmarshal(body, &ae)
+			if resp.StatusCode != 400 || ae.Type != "IncompleteSignatureException" || !strings.Contains(ae.Message, tc.want) {
+				t.Errorf("%s: %d %s %q, want IncompleteSignatureException containing %q", tc.name, resp.StatusCode, ae.Type, ae.Message, tc.want)
+			}
+		}
+	})
 	t.Run("wrong region or service", func(t *testing.T) {
 		req := must[*http.Request](t)(http.NewRequest("POST", e.url+"/", strings.NewReader("{}")))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
