@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/blob/filesystem"
@@ -47,12 +48,14 @@ type Config struct {
 	// and kept in the data directory when empty. Replicas must share them.
 	AccessKeyID     string `json:"accessKeyId"`
 	SecretAccessKey string `json:"secretAccessKey"`
+	// Limits bound what one client can hold (limits.go).
+	Limits Limits `json:"limits"`
 }
 
 // Defaults is the configuration with nothing set.
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
-		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true}
+		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true, Limits: DefaultLimits()}
 }
 
 var (
@@ -76,6 +79,27 @@ func (c *Config) Validate() error {
 	}
 	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
 		return fmt.Errorf("access-key-id and secret-access-key (BERTH_ACCESS_KEY_ID, BERTH_SECRET_ACCESS_KEY) must be set together")
+	}
+	// A limit left at zero takes its default.
+	d := DefaultLimits()
+	for _, f := range []struct{ v, def *int }{{&c.Limits.MaxHeaderBytes, &d.MaxHeaderBytes}, {&c.Limits.MaxHeaders, &d.MaxHeaders}} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	for _, f := range []struct{ v, def *time.Duration }{{&c.Limits.IdleTimeout, &d.IdleTimeout}, {&c.Limits.HeaderTimeout, &d.HeaderTimeout}, {&c.Limits.StallTimeout, &d.StallTimeout}} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	l := c.Limits
+	switch {
+	case l.MaxHeaderBytes < 4<<10:
+		return fmt.Errorf("max-header-bytes %d: must be at least 4096", l.MaxHeaderBytes)
+	case l.MaxHeaders < 16:
+		return fmt.Errorf("max-headers %d: must be at least 16", l.MaxHeaders)
+	case l.IdleTimeout <= 0 || l.HeaderTimeout <= 0 || l.StallTimeout <= 0:
+		return fmt.Errorf("idle-timeout, header-timeout and stall-timeout must be positive")
 	}
 	if c.Metadata == "" {
 		c.Metadata = "sqlite"
@@ -155,9 +179,44 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 		{&c.Migrate, "migrate", "BERTH_MIGRATE", "apply pending metadata schema migrations at start"},
 		{&c.LogRequests, "log-requests", "BERTH_LOG_REQUESTS", "log every request (structured, with its request id)"},
 	}
+	ints := []struct {
+		dst       *int
+		flag, env string
+		usage     string
+	}{
+		{&c.Limits.MaxHeaderBytes, "max-header-bytes", "BERTH_MAX_HEADER_BYTES", "largest request line and headers, in bytes (431 past it)"},
+		{&c.Limits.MaxHeaders, "max-headers", "BERTH_MAX_HEADERS", "most header lines in a request (431 past it)"},
+	}
+	durations := []struct {
+		dst       *time.Duration
+		flag, env string
+		usage     string
+	}{
+		{&c.Limits.IdleTimeout, "idle-timeout", "BERTH_IDLE_TIMEOUT", "close a keep-alive connection idle this long"},
+		{&c.Limits.HeaderTimeout, "header-timeout", "BERTH_HEADER_TIMEOUT", "longest time to send a request's headers"},
+		{&c.Limits.StallTimeout, "stall-timeout", "BERTH_STALL_TIMEOUT", "cut a body upload or an answer that moves no byte this long"},
+	}
 	for _, s := range strs {
 		if v, ok := lookup(s.env); ok {
 			*s.dst = v
+		}
+	}
+	for _, n := range ints {
+		if v, ok := lookup(n.env); ok {
+			parsed, err := strconv.Atoi(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: must be a whole number", n.env, v)
+			}
+			*n.dst = parsed
+		}
+	}
+	for _, d := range durations {
+		if v, ok := lookup(d.env); ok {
+			parsed, err := time.ParseDuration(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: must be a duration such as 90s or 2m", d.env, v)
+			}
+			*d.dst = parsed
 		}
 	}
 	for _, b := range bools {
@@ -181,6 +240,16 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 	for _, b := range bools {
 		if takes(b.flag) {
 			fset.BoolVar(b.dst, b.flag, *b.dst, b.usage+" ("+b.env+")")
+		}
+	}
+	for _, n := range ints {
+		if takes(n.flag) {
+			fset.IntVar(n.dst, n.flag, *n.dst, n.usage+" ("+n.env+")")
+		}
+	}
+	for _, d := range durations {
+		if takes(d.flag) {
+			fset.DurationVar(d.dst, d.flag, *d.dst, d.usage+" ("+d.env+")")
 		}
 	}
 	fset.Usage = func() {

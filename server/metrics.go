@@ -30,6 +30,8 @@ type metrics struct {
 	// and outcome: "retried" each time one runs again, "gave_up" when one
 	// fails for it (the client was told to retry).
 	races *prometheus.CounterVec
+	// limits counts what the limits cut (limits.go).
+	limits *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -47,7 +49,8 @@ func newMetrics() *metrics {
 			Help: "Metadata transactions that lost a race with a concurrent one, by API operation and outcome (retried: run again; gave_up: the request failed with a retryable error)."},
 			[]string{"operation", "outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.received, m.sent, m.storeTime, m.races,
+	m.limits = newLimitCounter()
+	m.reg.MustRegister(m.requests, m.latency, m.received, m.sent, m.storeTime, m.races, m.limits,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

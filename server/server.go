@@ -70,6 +70,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	m.Config = c // with its defaults filled in
 	// The port first: a start that cannot listen must not generate (and
 	// so never show) the admin secret.
 	ln, err := net.Listen("tcp", c.Addr)
@@ -142,7 +143,9 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		go m.pprof.Serve(pl)
 		fmt.Fprintf(m.stdout, "  profiles at http://%s/debug/pprof/\n", pl.Addr())
 	}
-	m.server = &http.Server{Handler: m.accessLog(mux), ReadHeaderTimeout: 30 * time.Second}
+	l := c.Limits
+	m.server = &http.Server{Handler: m.accessLog(m.limited(mux)), ReadHeaderTimeout: l.HeaderTimeout,
+		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
 	m.banner(ctx, reg, generated)
@@ -332,6 +335,9 @@ type statusRecorder struct {
 }
 
 func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status >= 400 && len(s.head) < maxErrorHead {
 		s.head = append(s.head, b[:min(len(b), maxErrorHead-len(s.head))]...)

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Limits bound what one client can hold of the server: header bytes and
+// count, idle keep-alive connections, and stalled transfers. A transfer is
+// cut when it makes no progress for a whole window (nginx's
+// client_body_timeout and send_timeout work so): a slow but live push or
+// pull of any size goes through.
+type Limits struct {
+	// MaxHeaderBytes bounds the request line and headers (Go answers 431).
+	MaxHeaderBytes int `json:"maxHeaderBytes"`
+	// MaxHeaders bounds the number of header lines (answered 431).
+	MaxHeaders int `json:"maxHeaders"`
+	// IdleTimeout closes a keep-alive connection with no request.
+	IdleTimeout time.Duration `json:"idleTimeout"`
+	// HeaderTimeout bounds the time to send the request line and headers.
+	HeaderTimeout time.Duration `json:"headerTimeout"`
+	// StallTimeout cuts a request body that delivers no byte, or an answer
+	// the client reads no byte of, for this long.
+	StallTimeout time.Duration `json:"stallTimeout"`
+}
+
+// DefaultLimits are generous for every client seen in the tests (the
+// SDKs send about 10 headers and 1 KiB) and small for an attacker.
+func DefaultLimits() Limits {
+	return Limits{MaxHeaderBytes: 64 << 10, MaxHeaders: 100, IdleTimeout: 2 * time.Minute, HeaderTimeout: 30 * time.Second, StallTimeout: time.Minute}
+}
+
+// limitMetrics counts how often each limit triggers.
+func newLimitCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "berth_limit_triggers_total",
+		Help: "Requests or connections cut by a limit: header_count, body_stall, answer_stall."}, []string{"limit"})
+}
+
+// limited applies the per-request limits around h: the header count, and
+// deadlines that follow a transfer's progress.
+func (m *Server) limited(h http.Handler) http.Handler {
+	l := m.Config.Limits
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := 0
+		for _, v := range r.Header {
+			n += len(v)
+		}
+		if n > l.MaxHeaders {
+			m.metrics.limits.WithLabelValues("header_count").Inc()
+			m.log.Debug("limit: too many headers", "headers", n, "limit", l.MaxHeaders, "remote", r.RemoteAddr)
+			tooManyHeaders(w, r, n, l.MaxHeaders)
+			return
+		}
+		ctl := http.NewResponseController(w)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &stallBody{ReadCloser: r.Body, ctl: ctl, window: l.StallTimeout, m: m}
+		}
+		h.ServeHTTP(&stallWriter{ResponseWriter: w, ctl: ctl, window: l.StallTimeout, m: m}, r)
+	})
+}
+
+// tooManyHeaders answers 431, in each API's error form.
+func tooManyHeaders(w http.ResponseWriter, r *http.Request, n, limit int) {
+	msg := "The request has " + itoa(n) + " headers; berth takes at most " + itoa(limit)
+	w.Header().Set("Connection", "close")
+	if strings.HasPrefix(r.URL.Path, "/v2") {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "TOOMANYHEADERS", "message": msg}}})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", "RequestHeaderFieldsTooLarge")
+	w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+	json.NewEncoder(w).Encode(map[string]string{"__type": "RequestHeaderFieldsTooLarge", "message": msg})
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// progressEvery is how often a live transfer pushes its deadline on: not
+// on every read, which would cost a timer update per 32 KiB.
+const progressEvery = time.Second
+
+// stallBody is a request body whose connection is cut when no byte arrives
+// for a window.
+type stallBody struct {
+	io.ReadCloser
+	ctl    *http.ResponseController
+	window time.Duration
+	m      *Server
+	moved  time.Time
+}
+
+// every is how often a transfer under a window pushes its deadline on.
+func every(window time.Duration) time.Duration { return min(progressEvery, window/4) }
+
+func (b *stallBody) Read(p []byte) (int, error) {
+	if now := time.Now(); now.Sub(b.moved) >= every(b.window) {
+		b.moved = now
+		b.ctl.SetReadDeadline(now.Add(b.window))
+	}
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		b.m.metrics.limits.WithLabelValues("body_stall").Inc()
+		b.m.log.Debug("limit: a request body stalled", "window", b.window)
+	}
+	return n, err
+}
+
+// stallWriter is an answer whose connection is cut when the client reads
+// no byte of it for a window.
+type stallWriter struct {
+	http.ResponseWriter
+	ctl    *http.ResponseController
+	window time.Duration
+	m      *Server
+	moved  time.Time
+}
+
+func (s *stallWriter) progress() {
+	if now := time.Now(); now.Sub(s.moved) >= every(s.window) {
+		s.moved = now
+		s.ctl.SetWriteDeadline(now.Add(s.window))
+	}
+}
+
+func (s *stallWriter) stalled(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.m.metrics.limits.WithLabelValues("answer_stall").Inc()
+		s.m.log.Debug("limit: an answer stalled", "window", s.window)
+	}
+}
+
+func (s *stallWriter) Write(b []byte) (int, error) {
+	s.progress()
+	n, err := s.ResponseWriter.Write(b)
+	s.stalled(err)
+	return n, err
+}
+
+// stallChunk is how much of a blob goes out between deadline pushes when
+// the kernel sends it (sendfile): at a floor of 64 KiB/s it takes the
+// window; a faster reader moves on sooner.
+const stallChunk = 4 << 20
+
+// ReadFrom keeps the sendfile path (see statusRecorder.ReadFrom), in chunks
+// of the same blob file so that the deadline follows the progress.
+func (s *stallWriter) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := s.ResponseWriter.(io.ReaderFrom)
+	lr, limited := r.(*io.LimitedReader)
+	if !ok || !limited {
+		// Through Write, which pushes the deadline as bytes go.
+		buf := copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(buf)
+		n, err := io.CopyBuffer(writerOnly{s}, readerOnly{r}, *buf)
+		return n, err
+	}
+	var total int64
+	for lr.N > 0 {
+		s.moved = time.Time{} // each chunk pushes the deadline on
+		s.progress()
+		want := min(lr.N, stallChunk)
+		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: want})
+		lr.N -= n
+		total += n
+		if err != nil {
+			s.stalled(err)
+			return total, err
+		}
+		if n < want {
+			break // the source ended early
+		}
+	}
+	return total, nil
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startLimited runs a server with limits changed for a test.
+func startLimited(t *testing.T, change func(*Limits)) *Server {
+	t.Helper()
+	s := New(io.Discard, io.Discard)
+	s.Config = Defaults()
+	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", t.TempDir()
+	change(&s.Config.Limits)
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// limitCount reads berth_limit_triggers_total{limit} from /metrics.
+func limitCount(t *testing.T, s *Server, limit string) string {
+	resp, err := http.Get(s.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, `berth_limit_triggers_total{limit="`+limit+`"} `); ok {
+			return v
+		}
+	}
+	return "0"
+}
+
+// rawConn sends text on a new connection and returns the connection.
+func rawConn(t *testing.T, s *Server, text string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", s.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, text); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// closedByServer reads c until the server closes it, answering whatever
+// it answered first. The read deadline only keeps a broken test from
+// hanging: the assertion is that the server closed.
+func closedByServer(t *testing.T, c net.Conn) string {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	b, err := io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server kept the connection open; read so far: %q", b)
+	}
+	return string(b)
+}
+
+func TestHeaderLimits(t *testing.T) {
+	s := startLimited(t, func(*Limits) {})
+	// A megabyte of header, on both APIs: 431, and the connection closed.
+	for _, path := range []string{"/v2/", "/"} {
+		c := rawConn(t, s, "GET "+path+" HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 1<<20)+"\r\n\r\n")
+		if got := closedByServer(t, c); !strings.HasPrefix(got, "HTTP/1.1 431") {
+			t.Errorf("%s with a 1 MiB header: %.80q", path, got)
+		}
+	}
+	// 200 header lines: 431 in each API's error form.
+	var hdr strings.Builder
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&hdr, "X-H%d: v\r\n", i)
+	}
+	for path, want := range map[string]string{"/v2/": `"code":"TOOMANYHEADERS"`, "/": `"__type":"RequestHeaderFieldsTooLarge"`} {
+		c := rawConn(t, s, "GET "+path+" HTTP/1.1\r\nHost: x\r\n"+hdr.String()+"\r\n")
+		if got := closedByServer(t, c); !strings.HasPrefix(got, "HTTP/1.1 431") || !strings.Contains(got, want) {
+			t.Errorf("%s with 200 headers: %q", path, got)
+		}
+	}
+	if n := limitCount(t, s, "header_count"); n != "2" {
+		t.Errorf("header_count counted %s, want 2", n)
+	}
+}
+
+// TestIdleConnectionsClose: a keep-alive connection left idle after a
+// request is closed by the server.
+func TestIdleConnectionsClose(t *testing.T) {
+	s := startLimited(t, func(l *Limits) { l.IdleTimeout = 200 * time.Millisecond })
+	c := rawConn(t, s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	r := bufio.NewReader(c)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("an idle keep-alive connection: %v, want it closed", err)
+	}
+}
+
+// TestStalledBody: a request body that stops moving is cut after the
+// window; one that moves slowly but steadily, for longer than the window,
+// goes through.
+func TestStalledBody(t *testing.T) {
+	s := startLimited(t, func(l *Limits) { l.StallTimeout = 400 * time.Millisecond })
+	head := "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeRepositories\r\n" +
+		"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 30\r\n\r\n"
+	c := rawConn(t, s, head+"{}")
+	closedByServer(t, c)
+	if n := limitCount(t, s, "body_stall"); n != "1" {
+		t.Errorf("body_stall counted %s, want 1", n)
+	}
+	// 30 bytes, one each 50 ms: 1.5 s in all, never 400 ms without one.
+	c = rawConn(t, s, head)
+	body := "{" + strings.Repeat(" ", 28) + "}"
+	for i := 0; i < len(body); i++ {
+		time.Sleep(50 * time.Millisecond)
+		if _, err := io.WriteString(c, body[i:i+1]); err != nil {
+			t.Fatalf("byte %d: %v", i, err)
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != http.StatusForbidden { // read whole, then refused: unsigned
+		t.Fatalf("a slow but live body: %v %v", resp, err)
+	}
+}
