@@ -43,6 +43,9 @@ func (k StaticKeyring) Lookup(id string) (Credential, bool) {
 type Authenticator struct {
 	Keys   Keyring
 	Region string
+	// Throttle, if set, refuses for a while the failures of a client
+	// address that fails too often (the doors ask it).
+	Throttle *Throttle
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
 }

@@ -57,7 +57,8 @@ func (e *env) wantRaw(req *http.Request, status int, typ string) awsError {
 }
 
 func TestSigV4(t *testing.T) {
-	e := start(t)
+	// Many failures on purpose: no throttle (TestAuthThrottle has it).
+	e := startWith(t, func(c *serverConfig) { c.Limits.AuthFailures = -1 })
 	c := e.srv.Credential
 	now := time.Now()
 	t.Run("valid", func(t *testing.T) {
@@ -295,5 +296,35 @@ func TestRegistryLogin(t *testing.T) {
 	if resp.StatusCode != 403 || resp.Header.Get("WWW-Authenticate") != "" || !bytes.Contains(body, []byte(`"DENIED"`)) ||
 		!bytes.Contains(body, []byte("Your authorization token has expired. Reauthenticate and try again.")) {
 		t.Fatalf("expired: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestAuthThrottle: an address that fails to sign in too often has its
+// failures refused for a while, retryably, on both APIs; a client that
+// signs in right from the same address is never refused.
+func TestAuthThrottle(t *testing.T) {
+	e := startWith(t, func(c *serverConfig) { c.Limits.AuthFailures = 5 })
+	login := func(password string) *http.Response {
+		req := must[*http.Request](t)(http.NewRequest("GET", e.url+"/v2/", nil))
+		req.SetBasicAuth("AWS", password)
+		resp, _ := e.raw(req)
+		return resp
+	}
+	for i := 0; i < 5; i++ {
+		if resp := login("wrong"); resp.StatusCode != 401 {
+			t.Fatalf("failure %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp := login("wrong")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("failure 6: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp := login(e.loginPassword()); resp.StatusCode != 200 {
+		t.Fatalf("the right password from the throttled address: %d", resp.StatusCode)
+	}
+	_, err := e.client(e.srv.Credential.AccessKeyID, "not the secret").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+	wantError(t, err, "ThrottlingException", 400)
+	if _, err := e.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{}); err != nil {
+		t.Fatalf("signed right from the throttled address: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/berth-registry/berth"
@@ -164,7 +165,7 @@ func (s *Server) serve(ctx context.Context, c *call) (any, error) {
 		return nil, awsproto.Errorf("UnsupportedOperationException", "berth does not serve the ECR operation %s; docs/api.md lists the operations it serves", op.Name)
 	}
 	if c.cred, err = s.auth.VerifySigV4(c.r, body, "ecr"); err != nil {
-		return nil, err
+		return nil, s.auth.Throttle.Failed(c.r.RemoteAddr, err)
 	}
 	if c.body, err = awsproto.CheckJSON(op.Input, body, "InvalidParameterException"); err != nil {
 		return nil, err
@@ -187,9 +188,14 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, reqID string, err er
 	var we *awsproto.Error
 	var se *auth.SigV4Error
 	var be *berth.Error
+	var te *auth.ThrottleError
 	switch {
 	case errors.As(err, &we):
 		e = we
+	case errors.As(err, &te):
+		// Retried by the SDKs, after their back-off.
+		e = &awsproto.Error{Type: "ThrottlingException", Status: http.StatusBadRequest, Message: te.Error()}
+		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds()+0.5)))
 	case errors.As(err, &se):
 		e = &awsproto.Error{Type: se.Type, Status: se.Status, Message: se.Message}
 	case errors.As(err, &be) && exceptions[be.Code] != "":

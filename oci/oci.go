@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/berth-registry/berth"
@@ -136,6 +137,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Cred
 		return auth.Credential{}, false
 	}
 	c, err := s.auth.VerifyBasic(user, password)
+	var te *auth.ThrottleError
+	if errors.As(s.auth.Throttle.Failed(r.RemoteAddr, err), &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds()+0.5)))
+		writeError(w, r, http.StatusTooManyRequests, "TOOMANYREQUESTS", te.Error())
+		return auth.Credential{}, false
+	}
 	switch berth.ErrorCode(err) {
 	case "":
 		return c, true

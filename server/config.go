@@ -82,7 +82,7 @@ func (c *Config) Validate() error {
 	}
 	// A limit left at zero takes its default.
 	d := DefaultLimits()
-	for _, f := range []struct{ v, def *int }{{&c.Limits.MaxHeaderBytes, &d.MaxHeaderBytes}, {&c.Limits.MaxHeaders, &d.MaxHeaders}} {
+	for _, f := range []struct{ v, def *int }{{&c.Limits.MaxHeaderBytes, &d.MaxHeaderBytes}, {&c.Limits.MaxHeaders, &d.MaxHeaders}, {&c.Limits.AuthFailures, &d.AuthFailures}} {
 		if *f.v == 0 {
 			*f.v = *f.def
 		}
@@ -186,6 +186,7 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 	}{
 		{&c.Limits.MaxHeaderBytes, "max-header-bytes", "BERTH_MAX_HEADER_BYTES", "largest request line and headers, in bytes (431 past it)"},
 		{&c.Limits.MaxHeaders, "max-headers", "BERTH_MAX_HEADERS", "most header lines in a request (431 past it)"},
+		{&c.Limits.AuthFailures, "auth-failures", "BERTH_AUTH_FAILURES", "failed sign-ins a client address may make in a minute before they are refused for a minute (-1: no limit)"},
 	}
 	durations := []struct {
 		dst       *time.Duration

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-registry/berth/auth"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -29,12 +30,17 @@ type Limits struct {
 	// StallTimeout cuts a request body that delivers no byte, or an answer
 	// the client reads no byte of, for this long.
 	StallTimeout time.Duration `json:"stallTimeout"`
+	// AuthFailures is how many failed authentications a client address
+	// may make in a minute; past it, its failures are answered 429 /
+	// ThrottlingException for a minute (auth.Throttle). -1: no limit.
+	AuthFailures int `json:"authFailures"`
 }
 
 // DefaultLimits are generous for every client seen in the tests (the
 // SDKs send about 10 headers and 1 KiB) and small for an attacker.
 func DefaultLimits() Limits {
-	return Limits{MaxHeaderBytes: 64 << 10, MaxHeaders: 100, IdleTimeout: 2 * time.Minute, HeaderTimeout: 30 * time.Second, StallTimeout: time.Minute}
+	return Limits{MaxHeaderBytes: 64 << 10, MaxHeaders: 100, IdleTimeout: 2 * time.Minute, HeaderTimeout: 30 * time.Second, StallTimeout: time.Minute,
+		AuthFailures: 20}
 }
 
 // limitMetrics counts how often each limit triggers.
@@ -183,3 +189,13 @@ func (s *stallWriter) ReadFrom(r io.Reader) (int64, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// throttle is the authentication throttle the limits ask for, or nil.
+func (l Limits) throttle(now func() time.Time) *auth.Throttle {
+	if l.AuthFailures < 0 {
+		return nil
+	}
+	t := auth.DefaultThrottle()
+	t.Failures, t.Now = l.AuthFailures, now
+	return t
+}

@@ -113,7 +113,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("installing the create-on-push template: %w", err)
 		}
 	}
-	authn := &auth.Authenticator{Keys: auth.StaticKeyring{cred.AccessKeyID: cred}, Region: c.Region, Now: m.Now}
+	authn := &auth.Authenticator{Keys: auth.StaticKeyring{cred.AccessKeyID: cred}, Region: c.Region, Now: m.Now, Throttle: c.Limits.throttle(m.Now)}
 	api := ecr.New(reg, authn, c.Region, m.log)
 
 	mux := http.NewServeMux()
