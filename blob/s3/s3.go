@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,21 @@ import (
 
 var _ berth.BlobStore = (*Store)(nil)
 var _ berth.BlobURLer = (*Store)(nil)
+
+// partBufs keeps the part-sized buffers of uploads for the next ones: each
+// write to an upload needs one, and allocating 8 MiB a write left the heap
+// holding several hundred MiB of garbage under concurrent pushes.
+var partBufs = sync.Pool{New: func() any { b := make([]byte, 0, PartSize); return &b }}
+
+func getPartBuf() []byte { return (*partBufs.Get().(*[]byte))[:0] }
+
+// putPartBuf returns a buffer from getPartBuf, once nothing reads it.
+func putPartBuf(b []byte) {
+	if cap(b) == PartSize {
+		b = b[:0]
+		partBufs.Put(&b)
+	}
+}
 
 // PartSize is the size of every multipart part but the last: above S3's
 // 5 MiB minimum, and the most memory one write holds.
@@ -312,7 +328,8 @@ func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, 
 	if st.partBytes()+st.TailSize != offset {
 		return 0, fmt.Errorf("s3: upload %s holds %d bytes, not %d", u.ID, st.partBytes()+st.TailSize, offset)
 	}
-	buf := make([]byte, 0, PartSize)
+	buf := getPartBuf()
+	defer putPartBuf(buf)
 	if st.TailSize > 0 {
 		if buf, err = s.readTail(ctx, &st, buf); err != nil {
 			return 0, err
@@ -399,7 +416,8 @@ func (s *Store) finalize(ctx context.Context, u *berth.Upload) (string, error) {
 		return k, nil
 	}
 	if st.MultipartID == "" { // no whole part: the tail is everything
-		buf := make([]byte, 0, PartSize)
+		buf := getPartBuf()
+		defer putPartBuf(buf)
 		if st.TailSize > 0 {
 			if buf, err = s.readTail(ctx, &st, buf); err != nil {
 				return "", err
@@ -409,7 +427,9 @@ func (s *Store) finalize(ctx context.Context, u *berth.Upload) (string, error) {
 		return k, err
 	}
 	if st.TailSize > 0 {
-		buf, err := s.readTail(ctx, &st, make([]byte, 0, PartSize))
+		pb := getPartBuf()
+		defer putPartBuf(pb)
+		buf, err := s.readTail(ctx, &st, pb)
 		if err != nil {
 			return "", err
 		}
