@@ -98,6 +98,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max-header-bytes %d: must be at least 4096", l.MaxHeaderBytes)
 	case l.MaxHeaders < 16:
 		return fmt.Errorf("max-headers %d: must be at least 16", l.MaxHeaders)
+	case l.MaxConnections < 0 || l.MaxUploadsPerClient < 0:
+		return fmt.Errorf("max-connections and max-uploads-per-client must be 0 (no cap) or more")
 	case l.IdleTimeout <= 0 || l.HeaderTimeout <= 0 || l.StallTimeout <= 0:
 		return fmt.Errorf("idle-timeout, header-timeout and stall-timeout must be positive")
 	}
@@ -186,6 +188,8 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 	}{
 		{&c.Limits.MaxHeaderBytes, "max-header-bytes", "BERTH_MAX_HEADER_BYTES", "largest request line and headers, in bytes (431 past it)"},
 		{&c.Limits.MaxHeaders, "max-headers", "BERTH_MAX_HEADERS", "most header lines in a request (431 past it)"},
+		{&c.Limits.MaxConnections, "max-connections", "BERTH_MAX_CONNECTIONS", "open connections past which requests are answered 429 (0: no cap)"},
+		{&c.Limits.MaxUploadsPerClient, "max-uploads-per-client", "BERTH_MAX_UPLOADS_PER_CLIENT", "blob uploads one client address may send at once, 429 past it (0: no cap)"},
 		{&c.Limits.AuthFailures, "auth-failures", "BERTH_AUTH_FAILURES", "failed sign-ins a client address may make in a minute before they are refused for a minute (-1: no limit)"},
 	}
 	durations := []struct {

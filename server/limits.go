@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-registry/berth/auth"
@@ -34,6 +36,12 @@ type Limits struct {
 	// may make in a minute; past it, its failures are answered 429 /
 	// ThrottlingException for a minute (auth.Throttle). -1: no limit.
 	AuthFailures int `json:"authFailures"`
+	// MaxConnections caps open connections: a request on one past the cap
+	// is answered 429 and its connection closed. 0: no cap.
+	MaxConnections int `json:"maxConnections"`
+	// MaxUploadsPerClient caps the blob uploads one client address sends
+	// at once (layer parts, PATCH and PUT bodies): 429 past it. 0: no cap.
+	MaxUploadsPerClient int `json:"maxUploadsPerClient"`
 }
 
 // DefaultLimits are generous for every client seen in the tests (the
@@ -64,6 +72,23 @@ func (m *Server) limited(h http.Handler) http.Handler {
 			tooManyHeaders(w, r, n, l.MaxHeaders)
 			return
 		}
+		if l.MaxConnections > 0 && m.conns.Load() > int64(l.MaxConnections) {
+			m.metrics.limits.WithLabelValues("connections").Inc()
+			m.log.Debug("limit: too many connections", "limit", l.MaxConnections, "remote", r.RemoteAddr)
+			w.Header().Set("Connection", "close")
+			throttled(w, r, "berth has more than "+itoa(l.MaxConnections)+" connections open; retry later")
+			return
+		}
+		if l.MaxUploadsPerClient > 0 && isUpload(r) {
+			host := clientHost(r)
+			if !m.uploads.acquire(host, l.MaxUploadsPerClient) {
+				m.metrics.limits.WithLabelValues("uploads").Inc()
+				m.log.Debug("limit: too many uploads from one client", "limit", l.MaxUploadsPerClient, "remote", r.RemoteAddr)
+				throttled(w, r, "this client already sends "+itoa(l.MaxUploadsPerClient)+" uploads at once; retry when one ends")
+				return
+			}
+			defer m.uploads.release(host)
+		}
 		ctl := http.NewResponseController(w)
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = &stallBody{ReadCloser: r.Body, ctl: ctl, window: l.StallTimeout, m: m}
@@ -89,6 +114,74 @@ func tooManyHeaders(w http.ResponseWriter, r *http.Request, n, limit int) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// throttled answers 429 with Retry-After, in each API's error form.
+func throttled(w http.ResponseWriter, r *http.Request, msg string) {
+	w.Header().Set("Retry-After", "1")
+	if strings.HasPrefix(r.URL.Path, "/v2") {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "TOOMANYREQUESTS", "message": msg}}})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", "ThrottlingException")
+	w.WriteHeader(http.StatusTooManyRequests)
+	json.NewEncoder(w).Encode(map[string]string{"__type": "ThrottlingException", "message": msg})
+}
+
+// isUpload reports a request that sends blob bytes.
+func isUpload(r *http.Request) bool {
+	if r.Method == http.MethodPost && r.URL.Path == "/" {
+		return strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UploadLayerPart")
+	}
+	return strings.HasPrefix(r.URL.Path, "/v2/") && strings.Contains(r.URL.Path, "/blobs/uploads/") &&
+		(r.Method == http.MethodPatch || r.Method == http.MethodPut || r.Method == http.MethodPost) && r.ContentLength != 0
+}
+
+func clientHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// inFlight counts what each client has in flight.
+type inFlight struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *inFlight) acquire(key string, limit int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	if f.n[key] >= limit {
+		return false
+	}
+	f.n[key]++
+	return true
+}
+
+func (f *inFlight) release(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[key]--; f.n[key] <= 0 {
+		delete(f.n, key)
+	}
+}
+
+// connState counts open connections for MaxConnections.
+func (m *Server) connState(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		m.conns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		m.conns.Add(-1)
+	}
+}
 
 // progressEvery is how often a live transfer pushes its deadline on: not
 // on every read, which would cost a timer update per 32 KiB.

@@ -138,3 +138,69 @@ func TestStalledBody(t *testing.T) {
 		t.Fatalf("a slow but live body: %v %v", resp, err)
 	}
 }
+
+// TestConnectionCap: past the cap of open connections, requests are
+// answered 429 until connections close.
+func TestConnectionCap(t *testing.T) {
+	s := startLimited(t, func(l *Limits) { l.MaxConnections = 3 })
+	var idle []net.Conn
+	for i := 0; i < 3; i++ {
+		idle = append(idle, rawConn(t, s, ""))
+	}
+	c := rawConn(t, s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if got := closedByServer(t, c); !strings.HasPrefix(got, "HTTP/1.1 429") {
+		t.Fatalf("a fourth connection: %.60q", got)
+	}
+	for _, c := range idle {
+		c.Close()
+	}
+	// The server sees them go in its own time: ask until it has.
+	for i := 0; ; i++ {
+		resp, err := http.Get(s.URL() + "/healthz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if i == 1000 {
+			t.Fatal("still refused after the connections closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestUploadsPerClient: a client address sending its cap of uploads gets
+// 429 for another until one ends.
+func TestUploadsPerClient(t *testing.T) {
+	s := startLimited(t, func(l *Limits) { l.MaxUploadsPerClient = 1 })
+	part := func(body string, length int) string {
+		return "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonEC2ContainerRegistry_V20150921.UploadLayerPart\r\n" +
+			"Content-Type: application/x-amz-json-1.1\r\nContent-Length: " + fmt.Sprint(length) + "\r\n\r\n" + body
+	}
+	first := rawConn(t, s, part("{", 100)) // in flight: its body is not all there
+	// Once the first has reached berth, a second is refused.
+	for i := 0; ; i++ {
+		resp, err := http.ReadResponse(bufio.NewReader(rawConn(t, s, part("{}", 2))), nil)
+		if err == nil && resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("X-Amzn-ErrorType") == "ThrottlingException" {
+			break
+		}
+		if i == 1000 {
+			t.Fatalf("a second upload at once: %v %v", resp, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	first.Close()
+	for i := 0; ; i++ {
+		c := rawConn(t, s, part("{}", 2))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil && resp.StatusCode != http.StatusTooManyRequests {
+			break // unsigned: refused for that, not for the cap
+		}
+		if i == 1000 {
+			t.Fatal("still refused after the first upload ended")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

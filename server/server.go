@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-registry/berth"
@@ -42,6 +43,9 @@ type Server struct {
 	metrics   *metrics
 	pprof     *http.Server
 	closeOnce sync.Once
+	// conns and uploads are what the limits count (limits.go).
+	conns   atomic.Int64
+	uploads inFlight
 	// Credential is the admin credential in use once Run has returned.
 	Credential auth.Credential
 	// Now, if set before Run, replaces the clock (for tests of expiry).
@@ -145,7 +149,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	}
 	l := c.Limits
 	m.server = &http.Server{Handler: m.accessLog(m.limited(mux)), ReadHeaderTimeout: l.HeaderTimeout,
-		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes}
+		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, ConnState: m.connState}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
 	m.banner(ctx, reg, generated)
