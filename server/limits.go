@@ -99,18 +99,24 @@ func (m *Server) limited(h http.Handler) http.Handler {
 
 // tooManyHeaders answers 431, in each API's error form.
 func tooManyHeaders(w http.ResponseWriter, r *http.Request, n, limit int) {
-	msg := "The request has " + itoa(n) + " headers; berth takes at most " + itoa(limit)
 	w.Header().Set("Connection", "close")
+	refuse(w, r, http.StatusRequestHeaderFieldsTooLarge, "TOOMANYHEADERS", "RequestHeaderFieldsTooLarge",
+		"The request has "+itoa(n)+" headers; berth takes at most "+itoa(limit))
+}
+
+// refuse answers a request a limit stops, in its API's error form: the
+// registry API's code, or the ECR API's exception.
+func refuse(w http.ResponseWriter, r *http.Request, status int, code, exception, msg string) {
 	if strings.HasPrefix(r.URL.Path, "/v2") {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
-		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "TOOMANYHEADERS", "message": msg}}})
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}})
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", "RequestHeaderFieldsTooLarge")
-	w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
-	json.NewEncoder(w).Encode(map[string]string{"__type": "RequestHeaderFieldsTooLarge", "message": msg})
+	w.Header().Set("X-Amzn-ErrorType", exception)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"__type": exception, "message": msg})
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
@@ -118,16 +124,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // throttled answers 429 with Retry-After, in each API's error form.
 func throttled(w http.ResponseWriter, r *http.Request, msg string) {
 	w.Header().Set("Retry-After", "1")
-	if strings.HasPrefix(r.URL.Path, "/v2") {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusTooManyRequests)
-		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "TOOMANYREQUESTS", "message": msg}}})
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", "ThrottlingException")
-	w.WriteHeader(http.StatusTooManyRequests)
-	json.NewEncoder(w).Encode(map[string]string{"__type": "ThrottlingException", "message": msg})
+	refuse(w, r, http.StatusTooManyRequests, "TOOMANYREQUESTS", "ThrottlingException", msg)
 }
 
 // isUpload reports a request that sends blob bytes.
