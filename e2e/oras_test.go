@@ -120,4 +120,8 @@ func TestORAS(t *testing.T) {
 	if strings.Join(tags, ",") != "v1,v2,v3" {
 		t.Fatalf("oras repo tags: %q", tags)
 	}
+	// From a position, as a paging client asks (the registry's ?last=).
+	if after := strings.Fields(string(oras("repo", "tags", "--last", "v1", art))); strings.Join(after, ",") != "v2,v3" {
+		t.Fatalf("oras repo tags --last v1: %q", after)
+	}
 }
