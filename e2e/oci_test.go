@@ -32,7 +32,9 @@ func (e *env) loginPassword() string {
 	return strings.TrimPrefix(string(raw), "AWS:")
 }
 
-func (e *env) host() string { return strings.TrimPrefix(e.url, "http://") }
+func (e *env) host() string {
+	return strings.TrimPrefix(strings.TrimPrefix(e.url, "http://"), "https://")
+}
 
 func (e *env) ref(repo string) string { return e.host() + "/" + repo }
 

@@ -50,7 +50,23 @@ type Config struct {
 	SecretAccessKey string `json:"secretAccessKey"`
 	// Limits bound what one client can hold (limits.go).
 	Limits Limits `json:"limits"`
+	// TLSCert and TLSKey are PEM files: berth serves HTTPS with them and
+	// loads them again when they change. TLSSelfSigned makes and keeps a
+	// certificate in the data directory instead.
+	TLSCert       string `json:"tlsCert"`
+	TLSKey        string `json:"tlsKey"`
+	TLSSelfSigned bool   `json:"tlsSelfSigned"`
 }
+
+func (c Config) scheme() string {
+	if c.TLSCert != "" || c.TLSSelfSigned {
+		return "https"
+	}
+	return "http"
+}
+
+// selfSignedPath is where --tls-self-signed keeps its certificate.
+func selfSignedPath(c Config) string { return filepath.Join(c.DataDir, "tls", "cert.pem") }
 
 // Defaults is the configuration with nothing set.
 func Defaults() Config {
@@ -79,6 +95,12 @@ func (c *Config) Validate() error {
 	}
 	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
 		return fmt.Errorf("access-key-id and secret-access-key (BERTH_ACCESS_KEY_ID, BERTH_SECRET_ACCESS_KEY) must be set together")
+	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("tls-cert and tls-key must be given together")
+	case c.TLSSelfSigned && c.TLSCert != "":
+		return fmt.Errorf("tls-self-signed and tls-cert exclude each other")
 	}
 	// A limit left at zero takes its default.
 	d := DefaultLimits()
@@ -169,6 +191,8 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 		{&c.Metadata, "metadata", "BERTH_METADATA", "metadata store: sqlite, or postgres://user:password@host/db"},
 		{&c.Blobs, "blobs", "BERTH_BLOBS", "blob store: filesystem, or s3://bucket/prefix?endpoint=URL&region=R"},
 		{&c.Pprof, "pprof", "BERTH_PPROF", "serve Go profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060"},
+		{&c.TLSCert, "tls-cert", "BERTH_TLS_CERT", "serve HTTPS with this PEM certificate (chain), reloaded when it changes"},
+		{&c.TLSKey, "tls-key", "BERTH_TLS_KEY", "the PEM private key of --tls-cert"},
 		{&c.AccessKeyID, "", "BERTH_ACCESS_KEY_ID", ""},
 		{&c.SecretAccessKey, "", "BERTH_SECRET_ACCESS_KEY", ""},
 	}
@@ -180,6 +204,7 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 		{&c.CreateOnPush, "create-on-push", "BERTH_CREATE_ON_PUSH", "create repositories on first push, through a ROOT creation template"},
 		{&c.Migrate, "migrate", "BERTH_MIGRATE", "apply pending metadata schema migrations at start"},
 		{&c.LogRequests, "log-requests", "BERTH_LOG_REQUESTS", "log every request (structured, with its request id)"},
+		{&c.TLSSelfSigned, "tls-self-signed", "BERTH_TLS_SELF_SIGNED", "serve HTTPS with a self-signed certificate made and kept in the data directory"},
 	}
 	ints := []struct {
 		dst       *int

@@ -118,7 +118,7 @@ func TestIdleConnectionsClose(t *testing.T) {
 // window; one that moves slowly but steadily, for longer than the window,
 // goes through.
 func TestStalledBody(t *testing.T) {
-	s := startLimited(t, func(l *Limits) { l.StallTimeout = 400 * time.Millisecond })
+	s := startLimited(t, func(l *Limits) { l.StallTimeout = 2 * time.Second })
 	head := "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeRepositories\r\n" +
 		"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 30\r\n\r\n"
 	c := rawConn(t, s, head+"{}")
@@ -126,11 +126,12 @@ func TestStalledBody(t *testing.T) {
 	if n := limitCount(t, s, "body_stall"); n != "1" {
 		t.Errorf("body_stall counted %s, want 1", n)
 	}
-	// 30 bytes, one each 50 ms: 1.5 s in all, never 400 ms without one.
+	// 30 bytes, one each 100 ms: 3 s in all, longer than the window, and
+	// never near 2 s without one (a loaded machine has room).
 	c = rawConn(t, s, head)
 	body := "{" + strings.Repeat(" ", 28) + "}"
 	for i := 0; i < len(body); i++ {
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 		if _, err := io.WriteString(c, body[i:i+1]); err != nil {
 			t.Fatalf("byte %d: %v", i, err)
 		}

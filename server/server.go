@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,8 @@ type Server struct {
 	metrics   *metrics
 	pprof     *http.Server
 	closeOnce sync.Once
+	// fingerprint is the self-signed certificate's, when berth made one.
+	fingerprint string
 	// conns and uploads are what the limits count (limits.go).
 	conns   atomic.Int64
 	uploads inFlight
@@ -94,6 +97,10 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.Credential = cred
+	tlsLn, err := m.serveTLS(c, ln)
+	if err != nil {
+		return err
+	}
 	meta, blobs, err := OpenStores(ctx, c)
 	if err != nil {
 		return err
@@ -136,7 +143,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	})
 	mux.Handle("/", api)
 
-	m.ln = ln
+	m.ln = tlsLn
 	if c.Pprof != "" {
 		pl, err := net.Listen("tcp", c.Pprof)
 		if err != nil {
@@ -151,18 +158,43 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	m.server = &http.Server{Handler: m.accessLog(m.limited(mux)), ReadHeaderTimeout: l.HeaderTimeout,
 		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, ConnState: m.connState}
 	m.done = make(chan error, 1)
-	go func() { m.done <- m.server.Serve(ln) }()
+	go func() { m.done <- m.server.Serve(tlsLn) }()
 	m.banner(ctx, reg, generated)
 	return nil
 }
 
 // URL is the server's base URL once Run has returned.
-func (m *Server) URL() string { return "http://" + m.ln.Addr().String() }
+func (m *Server) URL() string { return m.Config.scheme() + "://" + m.ln.Addr().String() }
+
+// serveTLS wraps the listener in TLS when the configuration asks for it:
+// the certificate files given, or a self-signed one kept in the data
+// directory.
+func (m *Server) serveTLS(c Config, ln net.Listener) (net.Listener, error) {
+	certFile, keyFile := c.TLSCert, c.TLSKey
+	if c.TLSSelfSigned {
+		var err error
+		if certFile, keyFile, m.fingerprint, err = selfSigned(c.DataDir, c.Addr); err != nil {
+			return nil, fmt.Errorf("tls: making a self-signed certificate: %w", err)
+		}
+	}
+	if certFile == "" {
+		return ln, nil
+	}
+	r, err := newCertReloader(certFile, keyFile, m.log.Info)
+	if err != nil {
+		return nil, err
+	}
+	return tls.NewListener(ln, tlsConfig(r)), nil
+}
 
 func (m *Server) banner(ctx context.Context, reg *registry.Registry, generated bool) {
 	c, u := m.Credential, m.URL()
 	fmt.Fprintf(m.stdout, "berth %s is serving the ECR API and the registry endpoint at %s\n", VersionString(), u)
 	fmt.Fprintf(m.stdout, "  registry %s, region %s, data in %s\n", m.Config.RegistryID, m.Config.Region, m.Config.DataDir)
+	if m.fingerprint != "" {
+		fmt.Fprintf(m.stdout, "  self-signed TLS certificate %s\n    SHA-256 fingerprint %s\n    trust it: podman --cert-dir (a directory holding it as ca.crt), aws --ca-bundle, curl --cacert\n",
+			selfSignedPath(m.Config), m.fingerprint)
+	}
 	switch {
 	case generated:
 		fmt.Fprintf(m.stdout, "  new admin credentials, kept in %s (shown only now):\n", credentialsPath(m.Config))
@@ -196,6 +228,11 @@ func (m *Server) envFlags() string {
 	}
 	if m.Config.Region != d.Region {
 		s += " --region " + m.Config.Region
+	}
+	if m.Config.TLSSelfSigned {
+		s += " --tls-self-signed"
+	} else if m.Config.TLSCert != "" {
+		s += " --tls-cert " + m.Config.TLSCert + " --tls-key " + m.Config.TLSKey
 	}
 	return s
 }
@@ -251,8 +288,12 @@ func EnvLines(c Config, cred auth.Credential) string {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	return fmt.Sprintf("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\nexport AWS_ENDPOINT_URL_ECR=http://%s\n",
-		cred.AccessKeyID, cred.SecretAccessKey, c.Region, net.JoinHostPort(host, port))
+	lines := fmt.Sprintf("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\nexport AWS_ENDPOINT_URL_ECR=%s://%s\n",
+		cred.AccessKeyID, cred.SecretAccessKey, c.Region, c.scheme(), net.JoinHostPort(host, port))
+	if c.TLSSelfSigned {
+		lines += "export AWS_CA_BUNDLE=" + selfSignedPath(c) + "\n"
+	}
+	return lines
 }
 
 // loadCredential returns the admin credential: from the configuration, else

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	case "env":
-		c, err := server.LoadConfig("berth env", args[1:], os.LookupEnv, stderr, "data-dir", "addr", "region")
+		c, err := server.LoadConfig("berth env", args[1:], os.LookupEnv, stderr, "data-dir", "addr", "region", "tls-self-signed", "tls-cert", "tls-key")
 		if err != nil {
 			return err
 		}
