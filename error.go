@@ -42,7 +42,13 @@ const (
 	// EUnavailable: the request could not be applied now (it kept losing
 	// races with concurrent requests for the same data) and may be retried.
 	EUnavailable Code = "unavailable"
+	// EInsufficientStorage: the server's storage is full; nothing of the
+	// request was kept, and it may succeed once space is freed.
+	EInsufficientStorage Code = "insufficient_storage"
 )
+
+// StorageFullMessage is what a client is told when storage is full.
+const StorageFullMessage = "The registry's storage is full (no space left on device): nothing of this request was kept. Free space on the server; pushes resume without a restart"
 
 // Error is berth's domain error. Message is safe to show a client and says
 // what to do; Err, if set, is the cause, for the log only.

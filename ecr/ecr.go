@@ -205,6 +205,10 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, reqID string, err er
 		}
 	}
 	switch {
+	case berth.IsCode(err, berth.EInsufficientStorage):
+		// A ServerException that names the cause: the operator must act.
+		s.log.Error("storage is full: a request was refused", "request_id", reqID, "operation", OperationName(c.r.Header.Get("X-Amz-Target")), "err", err)
+		e.Message = fmt.Sprintf("%s (request id %s)", e.Message, reqID)
 	case berth.IsCode(err, berth.EUnavailable):
 		// A ServerException, which the SDKs retry, that says so.
 		s.log.Warn("ECR API request not applied; the client may retry", "request_id", reqID, "operation", OperationName(c.r.Header.Get("X-Amz-Target")), "err", err)

@@ -72,6 +72,8 @@ var codes = map[berth.Code]apiError{
 	berth.EConflict:                 {http.StatusMethodNotAllowed, "DENIED", ""},
 	// Not in the distribution spec's table; Distribution answers it too.
 	berth.EUnavailable: {http.StatusServiceUnavailable, "UNAVAILABLE", ""},
+	// The spec has no code for it either: 507 says what it is.
+	berth.EInsufficientStorage: {http.StatusInsufficientStorage, "UNAVAILABLE", ""},
 }
 
 // fieldCodes refine codes where the core names the member at fault.
@@ -101,6 +103,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 				// A push: say how to have the repository.
 				rt, _ := parseRoute(r.URL.Path)
 				ae.Message += fmt.Sprintf(". Create it first (aws ecr create-repository --repository-name %s), or start berth with --create-on-push to create repositories on first push", rt.name)
+			}
+			if code == berth.EInsufficientStorage {
+				s.log.Error("storage is full: a push was refused", "request_id", w.Header().Get("X-Amzn-Requestid"), "operation", OperationName(r.Method, r.URL.Path), "err", err)
 			}
 			if code == berth.EUnavailable {
 				s.log.Warn("registry request not applied; the client may retry", "request_id", w.Header().Get("X-Amzn-Requestid"),

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/berth-registry/berth"
 	"golang.org/x/sys/unix"
@@ -115,8 +116,21 @@ func (b *blobFile) Close() error                                 { return b.f.Cl
 // File implements berth.BlobFile.
 func (b *blobFile) File() *os.File { return b.f }
 
-// WriteUpload implements berth.BlobStore.
+// full turns a write refused for want of space into EInsufficientStorage.
+func full(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &berth.Error{Code: berth.EInsufficientStorage, Message: berth.StorageFullMessage, Err: err}
+	}
+	return err
+}
+
+// WriteUpload implements berth.BlobStore. A full disk is EInsufficientStorage.
 func (s *Store) WriteUpload(ctx context.Context, u *berth.Upload, offset int64, r io.Reader) (int64, error) {
+	n, err := s.writeUpload(u, offset, r)
+	return n, full(err)
+}
+
+func (s *Store) writeUpload(u *berth.Upload, offset int64, r io.Reader) (int64, error) {
 	p, err := s.uploadPath(u.ID)
 	if err != nil {
 		return 0, err
@@ -173,8 +187,12 @@ func (s *Store) OpenUpload(ctx context.Context, u *berth.Upload) (io.ReadCloser,
 	return f, nil
 }
 
-// CommitUpload implements berth.BlobStore.
+// CommitUpload implements berth.BlobStore. A full disk is EInsufficientStorage.
 func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) error {
+	return full(s.commitUpload(ctx, u, digest, size))
+}
+
+func (s *Store) commitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) error {
 	src, err := s.uploadPath(u.ID)
 	if err != nil {
 		return err

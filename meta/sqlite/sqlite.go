@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/berth-registry/berth/meta/sqlstore"
 	"golang.org/x/sys/unix"
@@ -31,6 +32,10 @@ var Dialect = &sqlstore.Dialect{
 	NoSync:   "PRAGMA synchronous=NORMAL",
 	Sync:     "PRAGMA synchronous=FULL",
 	IsUnique: func(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") },
+	// SQLITE_FULL, or the file system's own refusal underneath.
+	IsFull: func(err error) bool {
+		return err != nil && (strings.Contains(err.Error(), "database or disk is full") || errors.Is(err, syscall.ENOSPC))
+	},
 }
 
 func dsn(path, extra string) string {

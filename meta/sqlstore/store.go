@@ -53,6 +53,8 @@ type Dialect struct {
 	// again. Without it the database runs one writer at a time (SQLite)
 	// and needs neither.
 	RowLocks bool
+	// IsFull reports a write refused because the disk is full.
+	IsFull func(error) bool
 	// Raced reports an error of a transaction that lost a race and may be
 	// run again from the start (a serialization failure, a deadlock, a
 	// foreign key whose row a concurrent transaction deleted).
@@ -447,6 +449,14 @@ func (s *Store) observeRace(ctx context.Context, attempt int, gaveUp bool, err e
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql.TxOptions, fn func(berth.MetaTx) error) error {
+	err := s.runTx(ctx, db, stmts, opts, fn)
+	if err != nil && s.d.IsFull != nil && s.d.IsFull(err) {
+		return &berth.Error{Code: berth.EInsufficientStorage, Message: berth.StorageFullMessage, Err: err}
+	}
+	return err
+}
+
+func (s *Store) runTx(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql.TxOptions, fn func(berth.MetaTx) error) error {
 	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
