@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -179,107 +178,21 @@ func LoadConfig(name string, args []string, lookup func(string) (string, bool), 
 			return c, fmt.Errorf("config file %s: %w", path, err)
 		}
 	}
-	strs := []struct {
-		dst       *string
-		flag, env string
-		usage     string
-	}{
-		{&c.Addr, "addr", "BERTH_ADDR", "listen address"},
-		{&c.DataDir, "data-dir", "BERTH_DATA_DIR", "data directory: SQLite file, filesystem blobs, credentials"},
-		{&c.RegistryID, "registry-id", "BERTH_REGISTRY_ID", "12-digit registry (account) id"},
-		{&c.Region, "region", "BERTH_REGION", "AWS region the registry answers as"},
-		{&c.Metadata, "metadata", "BERTH_METADATA", "metadata store: sqlite, or postgres://user:password@host/db"},
-		{&c.Blobs, "blobs", "BERTH_BLOBS", "blob store: filesystem, or s3://bucket/prefix?endpoint=URL&region=R"},
-		{&c.Pprof, "pprof", "BERTH_PPROF", "serve Go profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060"},
-		{&c.TLSCert, "tls-cert", "BERTH_TLS_CERT", "serve HTTPS with this PEM certificate (chain), reloaded when it changes"},
-		{&c.TLSKey, "tls-key", "BERTH_TLS_KEY", "the PEM private key of --tls-cert"},
-		{&c.AccessKeyID, "", "BERTH_ACCESS_KEY_ID", ""},
-		{&c.SecretAccessKey, "", "BERTH_SECRET_ACCESS_KEY", ""},
-	}
-	bools := []struct {
-		dst       *bool
-		flag, env string
-		usage     string
-	}{
-		{&c.CreateOnPush, "create-on-push", "BERTH_CREATE_ON_PUSH", "create repositories on first push, through a ROOT creation template"},
-		{&c.Migrate, "migrate", "BERTH_MIGRATE", "apply pending metadata schema migrations at start"},
-		{&c.LogRequests, "log-requests", "BERTH_LOG_REQUESTS", "log every request (structured, with its request id)"},
-		{&c.TLSSelfSigned, "tls-self-signed", "BERTH_TLS_SELF_SIGNED", "serve HTTPS with a self-signed certificate made and kept in the data directory"},
-	}
-	ints := []struct {
-		dst       *int
-		flag, env string
-		usage     string
-	}{
-		{&c.Limits.MaxHeaderBytes, "max-header-bytes", "BERTH_MAX_HEADER_BYTES", "largest request line and headers, in bytes (431 past it)"},
-		{&c.Limits.MaxHeaders, "max-headers", "BERTH_MAX_HEADERS", "most header lines in a request (431 past it)"},
-		{&c.Limits.MaxConnections, "max-connections", "BERTH_MAX_CONNECTIONS", "open connections past which requests are answered 429 (0: no cap)"},
-		{&c.Limits.MaxUploadsPerClient, "max-uploads-per-client", "BERTH_MAX_UPLOADS_PER_CLIENT", "blob uploads one client address may send at once, 429 past it (0: no cap)"},
-		{&c.Limits.AuthFailures, "auth-failures", "BERTH_AUTH_FAILURES", "failed sign-ins a client address may make in a minute before they are refused for a minute (-1: no limit)"},
-	}
-	durations := []struct {
-		dst       *time.Duration
-		flag, env string
-		usage     string
-	}{
-		{&c.Limits.IdleTimeout, "idle-timeout", "BERTH_IDLE_TIMEOUT", "close a keep-alive connection idle this long"},
-		{&c.Limits.HeaderTimeout, "header-timeout", "BERTH_HEADER_TIMEOUT", "longest time to send a request's headers"},
-		{&c.Limits.StallTimeout, "stall-timeout", "BERTH_STALL_TIMEOUT", "cut a body upload or an answer that moves no byte this long"},
-	}
-	for _, s := range strs {
-		if v, ok := lookup(s.env); ok {
-			*s.dst = v
-		}
-	}
-	for _, n := range ints {
-		if v, ok := lookup(n.env); ok {
-			parsed, err := strconv.Atoi(v)
-			if err != nil {
-				return c, fmt.Errorf("%s=%q: must be a whole number", n.env, v)
+	all := settings(&c)
+	for _, st := range all {
+		if v, ok := lookup(st.env); ok {
+			if err := st.value.Set(v); err != nil {
+				return c, fmt.Errorf("%s=%q: %v", st.env, v, err)
 			}
-			*n.dst = parsed
-		}
-	}
-	for _, d := range durations {
-		if v, ok := lookup(d.env); ok {
-			parsed, err := time.ParseDuration(v)
-			if err != nil {
-				return c, fmt.Errorf("%s=%q: must be a duration such as 90s or 2m", d.env, v)
-			}
-			*d.dst = parsed
-		}
-	}
-	for _, b := range bools {
-		if v, ok := lookup(b.env); ok {
-			parsed, err := strconv.ParseBool(v)
-			if err != nil {
-				return c, fmt.Errorf("%s=%q: must be true or false", b.env, v)
-			}
-			*b.dst = parsed
 		}
 	}
 	fset := flag.NewFlagSet(name, flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	takes := func(f string) bool { return f != "" && (len(only) == 0 || slices.Contains(only, f)) }
 	fset.String("config", path, "JSON config file (BERTH_CONFIG); environment and flags override it")
-	for _, s := range strs {
-		if takes(s.flag) {
-			fset.StringVar(s.dst, s.flag, *s.dst, s.usage+" ("+s.env+")")
-		}
-	}
-	for _, b := range bools {
-		if takes(b.flag) {
-			fset.BoolVar(b.dst, b.flag, *b.dst, b.usage+" ("+b.env+")")
-		}
-	}
-	for _, n := range ints {
-		if takes(n.flag) {
-			fset.IntVar(n.dst, n.flag, *n.dst, n.usage+" ("+n.env+")")
-		}
-	}
-	for _, d := range durations {
-		if takes(d.flag) {
-			fset.DurationVar(d.dst, d.flag, *d.dst, d.usage+" ("+d.env+")")
+	for _, st := range all {
+		if takes(st.flag) {
+			fset.Var(st.value, st.flag, st.usage+" ("+st.env+")")
 		}
 	}
 	fset.Usage = func() {

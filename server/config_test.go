@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadConfigPrecedence(t *testing.T) {
@@ -52,5 +53,22 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 	if c, err := LoadConfig("test", nil, none, io.Discard); err != nil || c != Defaults() {
 		t.Errorf("defaults: %+v %v", c, err)
+	}
+}
+
+// TestConfigFileDurations: a config file writes durations as Go does.
+func TestConfigFileDurations(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "berth.json")
+	os.WriteFile(file, []byte(`{"limits":{"idleTimeout":"90s","stallTimeout":"2m","maxHeaders":50}}`), 0o600)
+	c, err := LoadConfig("test", []string{"--config", file}, func(string) (string, bool) { return "", false }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.IdleTimeout != 90*time.Second || c.Limits.StallTimeout != 2*time.Minute || c.Limits.MaxHeaders != 50 || c.Limits.HeaderTimeout != 30*time.Second {
+		t.Fatalf("%+v", c.Limits)
+	}
+	os.WriteFile(file, []byte(`{"limits":{"idleTimeout":"soon"}}`), 0o600)
+	if _, err := LoadConfig("test", []string{"--config", file}, func(string) (string, bool) { return "", false }, io.Discard); err == nil || !strings.Contains(err.Error(), "idleTimeout") {
+		t.Fatalf("a bad duration: %v", err)
 	}
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -288,4 +290,43 @@ func (l Limits) throttle(now func() time.Time) *auth.Throttle {
 	t := auth.DefaultThrottle()
 	t.Failures, t.Now = l.AuthFailures, now
 	return t
+}
+
+// UnmarshalJSON reads the limits of a config file, with their durations
+// written as Go durations ("2m", "90s") or as nanoseconds.
+func (l *Limits) UnmarshalJSON(b []byte) error {
+	type plain Limits
+	var raw struct {
+		plain
+		IdleTimeout   any `json:"idleTimeout"`
+		HeaderTimeout any `json:"headerTimeout"`
+		StallTimeout  any `json:"stallTimeout"`
+	}
+	raw.plain = plain(*l)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	*l = Limits(raw.plain)
+	for _, f := range []struct {
+		name string
+		v    any
+		dst  *time.Duration
+	}{{"idleTimeout", raw.IdleTimeout, &l.IdleTimeout}, {"headerTimeout", raw.HeaderTimeout, &l.HeaderTimeout}, {"stallTimeout", raw.StallTimeout, &l.StallTimeout}} {
+		switch v := f.v.(type) {
+		case nil:
+		case string:
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("limits.%s: %q is not a duration such as 90s or 2m", f.name, v)
+			}
+			*f.dst = d
+		case float64:
+			*f.dst = time.Duration(v)
+		default:
+			return fmt.Errorf("limits.%s: must be a duration such as \"90s\"", f.name)
+		}
+	}
+	return nil
 }

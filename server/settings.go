@@ -1,0 +1,89 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// setting is one setting of the configuration: its flag (none for the
+// credentials, which stay out of shell histories), environment variable,
+// config-file key, meaning, and the field it sets.
+type setting struct {
+	flag, env, key, usage string
+	value                 value
+}
+
+// value is a setting's field, read from text (flag.Value, and
+// IsBoolFlag for the flags that take no argument).
+type value interface {
+	String() string
+	Set(string) error
+}
+
+type stringValue struct{ p *string }
+type boolValue struct{ p *bool }
+type intValue struct{ p *int }
+type durationValue struct{ p *time.Duration }
+
+func (v stringValue) String() string     { return *v.p }
+func (v stringValue) Set(s string) error { *v.p = s; return nil }
+func (v boolValue) String() string       { return strconv.FormatBool(*v.p) }
+func (v boolValue) IsBoolFlag() bool     { return true }
+func (v boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("must be true or false")
+	}
+	*v.p = b
+	return nil
+}
+func (v intValue) String() string { return strconv.Itoa(*v.p) }
+func (v intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("must be a whole number")
+	}
+	*v.p = n
+	return nil
+}
+func (v durationValue) String() string { return v.p.String() }
+func (v durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("must be a duration such as 90s or 2m")
+	}
+	*v.p = d
+	return nil
+}
+
+// settings are every setting of c, in the order the documentation lists
+// them: the one table LoadConfig and docs/operations.md read.
+func settings(c *Config) []setting {
+	l := &c.Limits
+	return []setting{
+		{"addr", "BERTH_ADDR", "addr", "listen address", stringValue{&c.Addr}},
+		{"data-dir", "BERTH_DATA_DIR", "dataDir", "data directory: SQLite file, filesystem blobs, credentials", stringValue{&c.DataDir}},
+		{"registry-id", "BERTH_REGISTRY_ID", "registryId", "12-digit registry (account) id", stringValue{&c.RegistryID}},
+		{"region", "BERTH_REGION", "region", "AWS region the registry answers as", stringValue{&c.Region}},
+		{"create-on-push", "BERTH_CREATE_ON_PUSH", "createOnPush", "create repositories on first push, through a ROOT creation template", boolValue{&c.CreateOnPush}},
+		{"metadata", "BERTH_METADATA", "metadata", "metadata store: sqlite, or postgres://user:password@host/db", stringValue{&c.Metadata}},
+		{"blobs", "BERTH_BLOBS", "blobs", "blob store: filesystem, or s3://bucket/prefix?endpoint=URL&region=R", stringValue{&c.Blobs}},
+		{"migrate", "BERTH_MIGRATE", "migrate", "apply pending metadata schema migrations at start", boolValue{&c.Migrate}},
+		{"tls-cert", "BERTH_TLS_CERT", "tlsCert", "serve HTTPS with this PEM certificate (chain), reloaded when it changes", stringValue{&c.TLSCert}},
+		{"tls-key", "BERTH_TLS_KEY", "tlsKey", "the PEM private key of --tls-cert", stringValue{&c.TLSKey}},
+		{"tls-self-signed", "BERTH_TLS_SELF_SIGNED", "tlsSelfSigned", "serve HTTPS with a self-signed certificate made and kept in the data directory", boolValue{&c.TLSSelfSigned}},
+		{"log-requests", "BERTH_LOG_REQUESTS", "logRequests", "log every request (structured, with its request id)", boolValue{&c.LogRequests}},
+		{"pprof", "BERTH_PPROF", "pprof", "serve Go profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060", stringValue{&c.Pprof}},
+		{"max-header-bytes", "BERTH_MAX_HEADER_BYTES", "limits.maxHeaderBytes", "largest request line and headers, in bytes (431 past it)", intValue{&l.MaxHeaderBytes}},
+		{"max-headers", "BERTH_MAX_HEADERS", "limits.maxHeaders", "most header lines in a request (431 past it)", intValue{&l.MaxHeaders}},
+		{"header-timeout", "BERTH_HEADER_TIMEOUT", "limits.headerTimeout", "longest time to send a request's headers", durationValue{&l.HeaderTimeout}},
+		{"idle-timeout", "BERTH_IDLE_TIMEOUT", "limits.idleTimeout", "close a keep-alive connection idle this long", durationValue{&l.IdleTimeout}},
+		{"stall-timeout", "BERTH_STALL_TIMEOUT", "limits.stallTimeout", "cut a body upload or an answer that moves no byte this long", durationValue{&l.StallTimeout}},
+		{"max-connections", "BERTH_MAX_CONNECTIONS", "limits.maxConnections", "open connections past which requests are answered 429 (0: no cap)", intValue{&l.MaxConnections}},
+		{"max-uploads-per-client", "BERTH_MAX_UPLOADS_PER_CLIENT", "limits.maxUploadsPerClient", "blob uploads one client address may send at once, 429 past it (0: no cap)", intValue{&l.MaxUploadsPerClient}},
+		{"auth-failures", "BERTH_AUTH_FAILURES", "limits.authFailures", "failed sign-ins a client address may make in a minute before they are refused for a minute (-1: no limit)", intValue{&l.AuthFailures}},
+		{"", "BERTH_ACCESS_KEY_ID", "accessKeyId", "the admin access key id; with BERTH_SECRET_ACCESS_KEY, instead of generated credentials (replicas must share them)", stringValue{&c.AccessKeyID}},
+		{"", "BERTH_SECRET_ACCESS_KEY", "secretAccessKey", "the admin secret access key", stringValue{&c.SecretAccessKey}},
+	}
+}
