@@ -46,6 +46,8 @@ type Server struct {
 	closeOnce sync.Once
 	// fingerprint is the self-signed certificate's, when berth made one.
 	fingerprint string
+	// certs serves the TLS certificate, when berth serves TLS.
+	certs *certReloader
 	// conns and uploads are what the limits count (limits.go).
 	conns   atomic.Int64
 	uploads inFlight
@@ -184,7 +186,23 @@ func (m *Server) serveTLS(c Config, ln net.Listener) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.certs = r
 	return tls.NewListener(ln, tlsConfig(r)), nil
+}
+
+// Reload reads what may change under a running berth again: the TLS files
+// (berth serve does it on SIGHUP; it also notices them change). Other
+// settings take a restart.
+func (m *Server) Reload() error {
+	if m.certs == nil {
+		return nil
+	}
+	if err := m.certs.reload(); err != nil {
+		m.log.Warn("reload: keeping the previous certificate", "err", err)
+		return err
+	}
+	m.log.Info("reload: TLS files read again", "file", m.certs.certFile)
+	return nil
 }
 
 func (m *Server) banner(ctx context.Context, reg *registry.Registry, generated bool) {

@@ -182,3 +182,11 @@ func writeAtomic(path string, b []byte, mode os.FileMode) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// reload reads the files again now (SIGHUP).
+func (r *certReloader) reload() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.checked = time.Now()
+	return r.load()
+}

@@ -50,7 +50,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := m.Run(ctx); err != nil {
 			return err
 		}
-		<-ctx.Done()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		for ctx.Err() == nil {
+			select {
+			case <-hup:
+				m.Reload() // logs what it did
+			case <-ctx.Done():
+			}
+		}
 		fmt.Fprintln(stderr, "berth: shutting down")
 		return m.Close()
 	case "migrate":
