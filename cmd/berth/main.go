@@ -31,6 +31,11 @@ Usage:
   berth migrate [flags]  apply pending metadata migrations, then exit
   berth env [flags]      print the shell lines that point the AWS CLI at berth:
                          eval "$(berth env)"
+  berth backup DEST      copy the embedded default's data into DEST, consistently, while berth
+                         serves (incremental: blobs already in DEST are skipped)
+  berth restore BACKUP   bring a backup into an empty data directory (--data-dir)
+  berth verify [DIR]     check a data directory or a backup: every blob present and intact,
+                         every reference and tag whole; exits 1 on any problem
   berth version          print the version and the commit it was built from
 
 Each command's -h lists its flags.
@@ -89,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprint(stdout, server.EnvLines(c, cred))
 		return nil
+	case "backup", "restore", "verify":
+		return runBackup(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "berth", server.VersionString())
 		return nil

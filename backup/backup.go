@@ -1,0 +1,254 @@
+// Package backup takes, restores and checks backups of the embedded
+// default (a SQLite file and a blob directory) while berth serves: the
+// metadata is snapshotted first (SQLite's VACUUM INTO, a consistent read
+// beside the writer), then every blob the snapshot names is copied, so a
+// backup is complete by construction; blobs already in the destination are
+// skipped. Verify re-reads any data directory or backup and reports what is
+// wrong, with counts.
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/blob/filesystem"
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite" // the pure-Go driver
+)
+
+// The files of a data directory a backup holds (the blobs are copied by
+// digest, the rest whole).
+const (
+	dbFile    = "berth.db"
+	blobDir   = "blobs"
+	credsFile = "credentials.json"
+	tlsDir    = "tls"
+)
+
+// Report is what a backup or a verification found.
+type Report struct {
+	Blobs, Copied, Skipped int   // blobs named; copied; already there
+	Bytes                  int64 // bytes copied (or read, verifying)
+	Images, Tags           int
+	Problems               []string
+}
+
+func (r *Report) problem(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// openRO opens a SQLite file for reading beside a running writer.
+func openRO(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("backup: no metadata at %s: %w", path, err)
+	}
+	return sql.Open("sqlite", "file:"+url.PathEscape(path)+"?mode=ro&_pragma=busy_timeout(10000)")
+}
+
+// digests lists the distinct blobs the metadata at db names.
+func digests(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT digest FROM blobs ORDER BY digest`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Backup writes a backup of the data directory dataDir into dest (created
+// if missing), while berth may serve from dataDir. progress, if not nil,
+// gets a line now and then.
+func Backup(ctx context.Context, dataDir, dest string, progress io.Writer) (*Report, error) {
+	if err := os.MkdirAll(dest, 0o750); err != nil {
+		return nil, err
+	}
+	src, err := openRO(filepath.Join(dataDir, dbFile))
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	// The snapshot first: what it names was durable before it was taken.
+	snap := filepath.Join(dest, dbFile)
+	tmp := snap + ".new"
+	os.Remove(tmp)
+	if _, err := src.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
+		return nil, fmt.Errorf("backup: snapshotting the metadata: %w", err)
+	}
+	db, err := openRO(tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	ds, err := digests(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("backup: reading the snapshot: %w", err)
+	}
+	from, err := filesystem.Open(filepath.Join(dataDir, blobDir))
+	if err != nil {
+		return nil, err
+	}
+	to, err := filesystem.Open(filepath.Join(dest, blobDir))
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Blobs: len(ds)}
+	last := time.Now()
+	for i, d := range ds {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		n, copied, err := copyBlob(ctx, from, to, d)
+		if err != nil {
+			return r, fmt.Errorf("backup: blob %s: %w", d, err)
+		}
+		if copied {
+			r.Copied++
+			r.Bytes += n
+		} else {
+			r.Skipped++
+		}
+		if progress != nil && time.Since(last) > time.Second {
+			fmt.Fprintf(progress, "backup: %d of %d blobs, %d MiB copied\n", i+1, len(ds), r.Bytes>>20)
+			last = time.Now()
+		}
+	}
+	for _, f := range []string{credsFile, filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")} {
+		if err := copyFile(filepath.Join(dataDir, f), filepath.Join(dest, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return r, err
+		}
+	}
+	// Last, the snapshot takes its place: a backup interrupted before this
+	// leaves the previous snapshot, whose blobs are all there.
+	db.Close()
+	return r, os.Rename(tmp, snap)
+}
+
+// copyBlob copies one blob through the stores' own calls, checking its
+// digest on the way; a blob the destination holds is skipped.
+func copyBlob(ctx context.Context, from, to berth.BlobStore, digest string) (int64, bool, error) {
+	size, err := from.Stat(ctx, digest)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, err := to.Stat(ctx, digest); err == nil && n == size {
+		return 0, false, nil
+	}
+	rc, err := from.Open(ctx, digest)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	u := &berth.Upload{ID: uuid.NewString()}
+	n, err := to.WriteUpload(ctx, u, 0, io.TeeReader(rc, h))
+	if err != nil {
+		to.DeleteUpload(ctx, u)
+		return n, false, err
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); strings.HasPrefix(digest, "sha256:") && got != digest {
+		to.DeleteUpload(ctx, u)
+		return n, false, fmt.Errorf("its bytes hash to %s: the source is damaged", got)
+	}
+	return n, true, to.CommitUpload(ctx, u, digest, n)
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return err
+	}
+	st, _ := os.Stat(src)
+	tmp := dst + ".new"
+	if err := os.WriteFile(tmp, b, st.Mode().Perm()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// Restore brings a backup into dataDir, which must be empty or missing.
+func Restore(ctx context.Context, backupDir, dataDir string) (*Report, error) {
+	if entries, err := os.ReadDir(dataDir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("restore: %s is not empty; restore into an empty data directory", dataDir)
+	}
+	// The same walk as a backup: the backup is a data directory too.
+	r, err := Backup(ctx, backupDir, dataDir, nil)
+	if err != nil {
+		return r, fmt.Errorf("restore: %w", err)
+	}
+	return r, nil
+}
+
+// Verify checks a data directory or a backup: every blob the metadata
+// names is present and hashes to its digest, every blob a manifest
+// references is one the repository holds, and every tag names a manifest.
+func Verify(ctx context.Context, dir string, progress io.Writer) (*Report, error) {
+	db, err := openRO(filepath.Join(dir, dbFile))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	r := &Report{}
+	count := func(q string, dst *int) error { return db.QueryRowContext(ctx, q).Scan(dst) }
+	if err := count(`SELECT count(*) FROM manifests`, &r.Images); err != nil {
+		return nil, fmt.Errorf("verify: %s is not berth's metadata: %w", dir, err)
+	}
+	count(`SELECT count(*) FROM tags`, &r.Tags)
+	var n int
+	if count(`SELECT count(*) FROM tags t WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = t.repo_id AND m.digest = t.digest)`, &n) == nil && n > 0 {
+		r.problem("%d tags name a manifest that is not there", n)
+	}
+	if count(`SELECT count(*) FROM manifest_refs x WHERE x.kind = 0 AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.repo_id = x.repo_id AND b.digest = x.ref)`, &n) == nil && n > 0 {
+		r.problem("%d manifest references name a blob the repository does not hold", n)
+	}
+	ds, err := digests(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	r.Blobs = len(ds)
+	store, err := filesystem.Open(filepath.Join(dir, blobDir))
+	if err != nil {
+		return nil, err
+	}
+	last := time.Now()
+	for i, d := range ds {
+		rc, err := store.Open(ctx, d)
+		if err != nil {
+			r.problem("blob %s is missing", d)
+			continue
+		}
+		h := sha256.New()
+		nb, err := io.Copy(h, rc)
+		rc.Close()
+		r.Bytes += nb
+		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); err != nil || (strings.HasPrefix(d, "sha256:") && got != d) {
+			r.problem("blob %s is damaged: its bytes hash to %s", d, got)
+		}
+		if progress != nil && time.Since(last) > time.Second {
+			fmt.Fprintf(progress, "verify: %d of %d blobs\n", i+1, len(ds))
+			last = time.Now()
+		}
+	}
+	return r, nil
+}
