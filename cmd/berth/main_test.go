@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berth-registry/berth/server"
 )
 
 func TestHelpPerCommand(t *testing.T) {
@@ -50,5 +54,35 @@ func TestVersionAndEnv(t *testing.T) {
 	}
 	if want := "export AWS_ACCESS_KEY_ID=BKIAENVTEST000000000 AWS_SECRET_ACCESS_KEY=envsecret AWS_DEFAULT_REGION=us-east-1\nexport AWS_ENDPOINT_URL_ECR=http://127.0.0.1:5123\n"; out.String() != want {
 		t.Fatalf("%q", out.String())
+	}
+}
+
+// TestBackupCommands: berth backup, verify and restore from the command
+// line, on a data directory a server made.
+func TestBackupCommands(t *testing.T) {
+	dir := t.TempDir()
+	s := server.New(io.Discard, io.Discard)
+	s.Config = server.Defaults()
+	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", dir
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dest, restored := filepath.Join(t.TempDir(), "b"), filepath.Join(t.TempDir(), "r")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"backup", "--data-dir", dir, dest}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "backed up") {
+		t.Fatalf("backup: %v %s", err, out.String())
+	}
+	if err := run(context.Background(), []string{"verify", dest}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "0 problems") {
+		t.Fatalf("verify: %v %s", err, out.String())
+	}
+	if err := run(context.Background(), []string{"restore", dest, "--data-dir", restored}, &out, io.Discard); err != nil {
+		t.Fatalf("restore: %v %s", err, out.String())
+	}
+	if err := run(context.Background(), []string{"restore", dest, "--data-dir", restored}, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("restore into a used directory: %v", err)
+	}
+	if err := run(context.Background(), []string{"verify", t.TempDir()}, &out, io.Discard); err == nil {
+		t.Fatal("verify of an empty directory passed")
 	}
 }
