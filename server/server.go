@@ -466,3 +466,26 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // uses the buffer it is given.
 type writerOnly struct{ io.Writer }
 type readerOnly struct{ io.Reader }
+
+// HealthCheck asks the berth of c for /healthz over loopback (berth
+// healthcheck, a container's HEALTHCHECK). With TLS the certificate is not
+// checked: it is berth's own, asked on the same machine.
+func HealthCheck(ctx context.Context, c Config) error {
+	_, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.scheme()+"://127.0.0.1:"+port+"/healthz", nil)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
+	}
+	return nil
+}

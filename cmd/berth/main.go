@@ -96,6 +96,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "backup", "restore", "verify":
 		return runBackup(ctx, args, stdout, stderr)
+	case "healthcheck":
+		// For a container's HEALTHCHECK: the image has no curl.
+		c, err := server.LoadConfig("berth healthcheck", args[1:], os.LookupEnv, stderr, "addr", "tls-self-signed", "tls-cert", "tls-key", "data-dir")
+		if err != nil {
+			return err
+		}
+		return server.HealthCheck(ctx, c)
 	case "version":
 		fmt.Fprintln(stdout, "berth", server.VersionString())
 		return nil

@@ -86,3 +86,22 @@ func TestBackupCommands(t *testing.T) {
 		t.Fatal("verify of an empty directory passed")
 	}
 }
+
+// TestHealthcheckCommand: berth healthcheck (the image's HEALTHCHECK)
+// passes against a running berth and fails where none answers.
+func TestHealthcheckCommand(t *testing.T) {
+	s := server.New(io.Discard, io.Discard)
+	s.Config = server.Defaults()
+	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", t.TempDir()
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(s.URL(), "http://")
+	if err := run(context.Background(), []string{"healthcheck", "--addr", addr}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("a running berth: %v", err)
+	}
+	s.Close()
+	if err := run(context.Background(), []string{"healthcheck", "--addr", addr}, io.Discard, io.Discard); err == nil {
+		t.Fatal("a stopped berth passed the health check")
+	}
+}
