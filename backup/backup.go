@@ -200,19 +200,33 @@ func Restore(ctx context.Context, backupDir, dataDir string) (*Report, error) {
 	return r, nil
 }
 
-// Verify checks a data directory or a backup: every blob the metadata
-// names is present and hashes to its digest, every blob a manifest
-// references is one the repository holds, and every tag names a manifest.
+// Verify checks a data directory or a backup of the embedded default.
 func Verify(ctx context.Context, dir string, progress io.Writer) (*Report, error) {
 	db, err := openRO(filepath.Join(dir, dbFile))
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
+	store, err := filesystem.Open(filepath.Join(dir, blobDir))
+	if err != nil {
+		return nil, err
+	}
+	r, err := VerifyStores(ctx, db, store, progress)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %s: %w", dir, err)
+	}
+	return r, nil
+}
+
+// VerifyStores checks berth's metadata in db (SQLite or PostgreSQL: the
+// tables are the same) against the blob store: every blob the metadata
+// names is present and hashes to its digest, every blob a manifest
+// references is one its repository holds, and every tag names a manifest.
+func VerifyStores(ctx context.Context, db *sql.DB, store berth.BlobStore, progress io.Writer) (*Report, error) {
 	r := &Report{}
 	count := func(q string, dst *int) error { return db.QueryRowContext(ctx, q).Scan(dst) }
 	if err := count(`SELECT count(*) FROM manifests`, &r.Images); err != nil {
-		return nil, fmt.Errorf("verify: %s is not berth's metadata: %w", dir, err)
+		return nil, fmt.Errorf("not berth's metadata: %w", err)
 	}
 	count(`SELECT count(*) FROM tags`, &r.Tags)
 	var n int
@@ -227,10 +241,6 @@ func Verify(ctx context.Context, dir string, progress io.Writer) (*Report, error
 		return nil, err
 	}
 	r.Blobs = len(ds)
-	store, err := filesystem.Open(filepath.Join(dir, blobDir))
-	if err != nil {
-		return nil, err
-	}
 	last := time.Now()
 	for i, d := range ds {
 		rc, err := store.Open(ctx, d)

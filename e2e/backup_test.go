@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/berth-registry/berth/backup"
+	"github.com/berth-registry/berth/blob/s3"
 )
 
 // TestBackupDuringPushes takes an online backup of the embedded default
@@ -174,4 +176,41 @@ func sqliteOpen(t *testing.T, path string) *sql.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestVerifyScaleOut: verify checks PostgreSQL's metadata against the
+// bucket: clean after pushes, and a blob row taken away is reported.
+func TestVerifyScaleOut(t *testing.T) {
+	if !scaleOut() {
+		t.Skip("needs the scale-out backends")
+	}
+	e := start(t)
+	e.createRepo("vf")
+	for i := 0; i < 5; i++ {
+		img := e.pushImage("vf", fmt.Sprint("v", i), 2)
+		must[*ecr.PutImageOutput](t)(e.putImage("vf", img.docker(), fmt.Sprint("t", i)))
+	}
+	db, err := sql.Open("pgx", e.srv.Config.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sc, err := s3.ParseURL(e.srv.Config.Blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := s3.Open(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := backup.VerifyStores(context.Background(), db, store, nil)
+	if err != nil || len(r.Problems) != 0 || r.Images != 5 || r.Blobs != 15 {
+		t.Fatalf("a clean registry: %+v %v", r, err)
+	}
+	if _, err := db.Exec(`DELETE FROM blobs WHERE digest = (SELECT min(ref) FROM manifest_refs WHERE kind = 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := backup.VerifyStores(context.Background(), db, store, nil); err != nil || len(r.Problems) != 1 {
+		t.Fatalf("a row taken away: %q %v", r.Problems, err)
+	}
 }

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/berth-registry/berth/backup"
+	"github.com/berth-registry/berth/blob/s3"
 	"github.com/berth-registry/berth/server"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // runBackup is berth backup, restore and verify, on the embedded default.
@@ -29,9 +32,12 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			i++
 		}
 	}
-	c, err := server.LoadConfig("berth "+cmd, flags, os.LookupEnv, stderr, "data-dir")
+	c, err := server.LoadConfig("berth "+cmd, flags, os.LookupEnv, stderr, "data-dir", "metadata", "blobs")
 	if err != nil {
 		return err
+	}
+	if cmd == "verify" && len(pos) == 0 && c.Metadata != "sqlite" {
+		return verifyScaleOut(ctx, c, stdout, stderr)
 	}
 	if c.Metadata != "sqlite" || c.Blobs != "filesystem" {
 		return fmt.Errorf("berth %s works on the embedded default; for PostgreSQL and S3 see docs/deploy.md (what to back up)", cmd)
@@ -54,15 +60,43 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if r, err = backup.Verify(ctx, dir, stderr); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "berth: %s: %d images, %d tags, %d blobs (%d MiB) read: %d problems\n", dir, r.Images, r.Tags, r.Blobs, r.Bytes>>20, len(r.Problems))
-		for _, p := range r.Problems {
-			fmt.Fprintln(stdout, "  "+p)
-		}
-		if len(r.Problems) > 0 {
-			return fmt.Errorf("%s has %d problems", dir, len(r.Problems))
-		}
+		return printVerify(stdout, dir, r)
 	default:
 		return fmt.Errorf("usage: berth backup DEST | berth restore BACKUP --data-dir DIR | berth verify [DIR]")
 	}
 	return err
+}
+
+// printVerify prints what verify found, and fails if it found anything.
+func printVerify(stdout io.Writer, what string, r *backup.Report) error {
+	fmt.Fprintf(stdout, "berth: %s: %d images, %d tags, %d blobs (%d MiB) read: %d problems\n", what, r.Images, r.Tags, r.Blobs, r.Bytes>>20, len(r.Problems))
+	for _, p := range r.Problems {
+		fmt.Fprintln(stdout, "  "+p)
+	}
+	if len(r.Problems) > 0 {
+		return fmt.Errorf("%s has %d problems", what, len(r.Problems))
+	}
+	return nil
+}
+
+// verifyScaleOut is berth verify on PostgreSQL and S3, as configured.
+func verifyScaleOut(ctx context.Context, c server.Config, stdout, stderr io.Writer) error {
+	db, err := sql.Open("pgx", c.Metadata)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sc, err := s3.ParseURL(c.Blobs)
+	if err != nil {
+		return err
+	}
+	store, err := s3.Open(ctx, sc)
+	if err != nil {
+		return err
+	}
+	r, err := backup.VerifyStores(ctx, db, store, stderr)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	return printVerify(stdout, "PostgreSQL and "+sc.Bucket, r)
 }
