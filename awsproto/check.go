@@ -58,24 +58,9 @@ func Check(in *Shape, body []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	if in == nil {
-		in = &Shape{Type: "structure"}
-	}
-	c := &checker{b: body}
-	c.ws()
-	if c.peek() != '{' {
-		return nil, &SerializationError{"The request body must be one JSON object"}
-	}
-	c.i++
-	if err := c.structure(in, ""); err != nil {
+	c, err := walk(in, body, "request body", false)
+	if err != nil {
 		return nil, err
-	}
-	c.ws()
-	if c.i < len(c.b) {
-		return nil, &SerializationError{"The request body has data after its JSON object"}
-	}
-	if len(c.violations) > 0 {
-		return nil, &ValidationError{c.violations}
 	}
 	if c.unknown {
 		return withoutUnknown(in, body)
@@ -102,26 +87,33 @@ type checker struct {
 // list's minimum of 1). For tests: what berth sends must be what the model
 // says AWS sends.
 func CheckOutput(out *Shape, body []byte) error {
-	if out == nil {
-		out = &Shape{Type: "structure"}
+	_, err := walk(out, body, "answer", true)
+	return err
+}
+
+// walk reads body (what names it in messages) as one JSON object of shape
+// s and nothing after it.
+func walk(s *Shape, body []byte, what string, output bool) (*checker, error) {
+	if s == nil {
+		s = &Shape{Type: "structure"}
 	}
-	c := &checker{b: body, output: true}
+	c := &checker{b: body, output: output}
 	c.ws()
 	if c.peek() != '{' {
-		return &SerializationError{"The answer is not one JSON object"}
+		return nil, &SerializationError{"The " + what + " must be one JSON object"}
 	}
 	c.i++
-	if err := c.structure(out, ""); err != nil {
-		return err
+	if err := c.structure(s, ""); err != nil {
+		return nil, err
 	}
 	c.ws()
 	if c.i < len(c.b) {
-		return &SerializationError{"The answer has data after its JSON object"}
+		return nil, &SerializationError{"The " + what + " has data after its JSON object"}
 	}
 	if len(c.violations) > 0 {
-		return &ValidationError{c.violations}
+		return nil, &ValidationError{c.violations}
 	}
-	return nil
+	return c, nil
 }
 
 // maxDepth bounds nesting, so that no body can exhaust the stack.

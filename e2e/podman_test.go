@@ -28,29 +28,8 @@ func TestPodman(t *testing.T) {
 	e.createRepo("podman/multi")
 	dir := t.TempDir()
 	host := e.host()
-	podman := func(stdin string, args ...string) string {
-		t.Helper()
-		all := append([]string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs"}, args...)
-		cmd := exec.Command(bin, all...)
-		cmd.Env = append(os.Environ(), "REGISTRY_AUTH_FILE="+filepath.Join(dir, "auth.json"), "XDG_RUNTIME_DIR="+filepath.Join(dir, "xdg"))
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	// A root file system of one file, per platform.
-	rootfs := func(name, content string) string {
-		d := filepath.Join(dir, name)
-		os.MkdirAll(d, 0o755)
-		os.WriteFile(filepath.Join(d, "hello.txt"), []byte(content), 0o644)
-		tarball := filepath.Join(dir, name+".tar")
-		if out, err := exec.Command("tar", "-C", d, "-cf", tarball, ".").CombinedOutput(); err != nil {
-			t.Fatalf("tar: %v\n%s", err, out)
-		}
-		return tarball
-	}
+	podman := podmanIn(t, bin, dir)
+	rootfs := func(name, content string) string { return rootfsTar(t, dir, name, content) }
 
 	podman(e.loginPassword(), "login", "--username", "AWS", "--password-stdin", "--tls-verify=false", host)
 	ref := host + "/podman/app:v1"
@@ -97,4 +76,36 @@ func TestPodman(t *testing.T) {
 	if len(index.Manifests) != 2 || !strings.Contains(index.MediaType, "list") && !strings.Contains(index.MediaType, "index") {
 		t.Fatalf("the manifest list as stored: %s", *got.Images[0].ImageManifest)
 	}
+}
+
+// podmanIn runs the podman at bin with its storage (vfs), run directory
+// and auth file in dir, failing the test on an error; it returns the
+// output.
+func podmanIn(t *testing.T, bin, dir string) func(stdin string, args ...string) string {
+	return func(stdin string, args ...string) string {
+		t.Helper()
+		all := append([]string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs"}, args...)
+		cmd := exec.Command(bin, all...)
+		cmd.Env = append(os.Environ(), "REGISTRY_AUTH_FILE="+filepath.Join(dir, "auth.json"), "XDG_RUNTIME_DIR="+filepath.Join(dir, "xdg"))
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+}
+
+// rootfsTar writes a root file system of one file under dir and returns
+// its tarball, for podman import.
+func rootfsTar(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	d := filepath.Join(dir, name)
+	os.MkdirAll(d, 0o755)
+	os.WriteFile(filepath.Join(d, "hello.txt"), []byte(content), 0o644)
+	tarball := filepath.Join(dir, name+".tar")
+	if out, err := exec.Command("tar", "-C", d, "-cf", tarball, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	return tarball
 }

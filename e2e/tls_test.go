@@ -85,22 +85,11 @@ func TestTLSSelfSigned(t *testing.T) {
 	pw := e.loginPassword()
 	if bin, err := exec.LookPath("podman"); err == nil {
 		dir := t.TempDir()
-		podman := func(stdin string, args ...string) {
-			t.Helper()
-			cmd := exec.Command(bin, append([]string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs"}, args...)...)
-			cmd.Env = append(os.Environ(), "REGISTRY_AUTH_FILE="+filepath.Join(dir, "auth.json"), "XDG_RUNTIME_DIR="+filepath.Join(dir, "xdg"))
-			cmd.Stdin = strings.NewReader(stdin)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-		}
-		rootfs := filepath.Join(dir, "rootfs")
-		os.MkdirAll(rootfs, 0o755)
-		os.WriteFile(filepath.Join(rootfs, "hello.txt"), []byte("hello over TLS"), 0o644)
-		exec.Command("tar", "-C", rootfs, "-cf", rootfs+".tar", ".").Run()
+		podman := podmanIn(t, bin, dir)
+		tarball := rootfsTar(t, dir, "rootfs", "hello over TLS")
 		ref := e.host() + "/" + repo + ":podman"
 		podman(pw, "login", "--username", "AWS", "--password-stdin", "--cert-dir", certDir, e.host())
-		podman("", "import", rootfs+".tar", ref)
+		podman("", "import", tarball, ref)
 		podman("", "push", "--cert-dir", certDir, ref)
 		podman("", "rmi", "--all", "--force")
 		podman("", "pull", "--cert-dir", certDir, ref)

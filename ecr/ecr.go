@@ -240,9 +240,8 @@ func OperationName(target string) string {
 }
 
 var knownOperations = func() map[string]bool {
-	s := New(nil, nil, "", nil)
 	m := map[string]bool{}
-	for op := range s.ops {
+	for _, op := range Served() {
 		m[op] = true
 	}
 	return m

@@ -66,15 +66,7 @@ func (s *Server) uploadLayerPart(ctx context.Context, c *call) (any, error) {
 	if err := s.check(c, in.repoInput); err != nil {
 		return nil, err
 	}
-	// The model requires these; a nil here would be a decoding bug.
-	switch {
-	case in.PartFirstByte == nil:
-		return nil, required("partFirstByte", "")
-	case in.PartLastByte == nil:
-		return nil, required("partLastByte", "")
-	case in.LayerPartBlob == nil:
-		return nil, required("layerPartBlob", "")
-	}
+	// partFirstByte, partLastByte and layerPartBlob: the model requires them.
 	u, err := s.reg.UploadLayerPart(ctx, in.RepositoryName, in.UploadID, *in.PartFirstByte, *in.PartLastByte, in.LayerPartBlob)
 	if err != nil {
 		return nil, err

@@ -94,9 +94,6 @@ func (s *Server) createRepository(ctx context.Context, c *call) (any, error) {
 		ri.ScanOnPush = in.ImageScanningConfiguration.ScanOnPush
 	}
 	if e := in.EncryptionConfiguration; e != nil {
-		if e.EncryptionType == "" {
-			return nil, required("encryptionConfiguration.encryptionType", "")
-		}
 		ri.EncryptionType, ri.KMSKey = e.EncryptionType, e.KmsKey
 	}
 	repo, err := s.reg.CreateRepository(ctx, ri)
@@ -139,13 +136,11 @@ type repoInput struct {
 	RepositoryName string `json:"repositoryName"`
 }
 
-// check validates the members every repository-scoped operation has.
+// check validates the members every repository-scoped operation has
+// beyond what the model says: the registry id must be this registry's.
 func (s *Server) check(c *call, in repoInput) error {
 	c.repo = in.RepositoryName
-	if err := s.reg.ValidRegistryID(in.RegistryID); err != nil {
-		return err
-	}
-	return required("repositoryName", in.RepositoryName)
+	return s.reg.ValidRegistryID(in.RegistryID)
 }
 
 func (s *Server) deleteRepository(ctx context.Context, c *call) (any, error) {
@@ -178,9 +173,6 @@ func (s *Server) putImageTagMutability(ctx context.Context, c *call) (any, error
 	if err := s.check(c, in.repoInput); err != nil {
 		return nil, err
 	}
-	if err := required("imageTagMutability", in.ImageTagMutability); err != nil {
-		return nil, err
-	}
 	filters, err := exclusionValues(in.ImageTagMutabilityExclusionFilters)
 	if err != nil {
 		return nil, err
@@ -207,9 +199,6 @@ func (s *Server) putImageScanningConfiguration(ctx context.Context, c *call) (an
 	}
 	if err := s.check(c, in.repoInput); err != nil {
 		return nil, err
-	}
-	if in.ImageScanningConfiguration == nil {
-		return nil, required("imageScanningConfiguration", "")
 	}
 	repo, err := s.reg.PutImageScanningConfiguration(ctx, in.RepositoryName, in.ImageScanningConfiguration.ScanOnPush)
 	if err != nil {

@@ -80,20 +80,20 @@ func (in *templateRequest) input() (registry.TemplateInput, error) {
 		out.EncryptionType = &e.EncryptionType
 		out.KMSKey = &e.KmsKey
 	}
-	return out, required("prefix", in.Prefix)
+	return out, nil
 }
 
 func (s *Server) createRepositoryCreationTemplate(ctx context.Context, c *call) (any, error) {
-	return s.putTemplate(ctx, c, true, s.reg.CreateRepositoryCreationTemplate)
+	return s.putTemplate(ctx, c, s.reg.CreateRepositoryCreationTemplate)
 }
 
 func (s *Server) updateRepositoryCreationTemplate(ctx context.Context, c *call) (any, error) {
-	return s.putTemplate(ctx, c, false, s.reg.UpdateRepositoryCreationTemplate)
+	return s.putTemplate(ctx, c, s.reg.UpdateRepositoryCreationTemplate)
 }
 
-// putTemplate decodes a template's settings and creates or updates it;
-// appliedFor is required on creation only.
-func (s *Server) putTemplate(ctx context.Context, c *call, create bool, put func(context.Context, registry.TemplateInput) (*berth.CreationTemplate, error)) (any, error) {
+// putTemplate decodes a template's settings and creates or updates it
+// (the model requires appliedFor on creation only).
+func (s *Server) putTemplate(ctx context.Context, c *call, put func(context.Context, registry.TemplateInput) (*berth.CreationTemplate, error)) (any, error) {
 	in, err := decode[templateRequest](c)
 	if err != nil {
 		return nil, err
@@ -101,9 +101,6 @@ func (s *Server) putTemplate(ctx context.Context, c *call, create bool, put func
 	ti, err := in.input()
 	if err != nil {
 		return nil, err
-	}
-	if create && in.AppliedFor == nil {
-		return nil, required("appliedFor", "")
 	}
 	t, err := put(ctx, ti)
 	if err != nil {
@@ -117,9 +114,6 @@ func (s *Server) deleteRepositoryCreationTemplate(ctx context.Context, c *call) 
 		Prefix string `json:"prefix"`
 	}](c)
 	if err != nil {
-		return nil, err
-	}
-	if err := required("prefix", in.Prefix); err != nil {
 		return nil, err
 	}
 	t, err := s.reg.DeleteRepositoryCreationTemplate(ctx, in.Prefix)
@@ -180,9 +174,6 @@ func (s *Server) listImageReferrers(ctx context.Context, c *call) (any, error) {
 	}
 	if err := s.check(c, in.repoInput); err != nil {
 		return nil, err
-	}
-	if in.SubjectID == nil {
-		return nil, required("subjectId", "")
 	}
 	if err := required("subjectId.imageDigest", in.SubjectID.ImageDigest); err != nil {
 		return nil, err

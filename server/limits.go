@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,7 +122,7 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, code, exception,
 	json.NewEncoder(w).Encode(map[string]string{"__type": exception, "message": msg})
 }
 
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // throttled answers 429 with Retry-After, in each API's error form.
 func throttled(w http.ResponseWriter, r *http.Request, msg string) {
