@@ -89,7 +89,40 @@ type Blob struct {
 	Digest    string
 	Size      int64
 	MediaType string
+	// Key is the object key of its bytes in the BlobStore; Review, when
+	// not zero, when garbage collection will next ask whether anything
+	// still references it (BlobObject.Review).
+	Key    string
+	Review time.Time
 }
+
+// BlobObject is the registry-wide record of a stored blob: one per digest,
+// whichever repositories hold it.
+type BlobObject struct {
+	Digest    string
+	Key       string
+	Size      int64
+	CreatedAt time.Time
+	// Review is when garbage collection is to ask whether any manifest
+	// references the blob; zero when it last found one that does and
+	// nothing has released or confirmed the blob since.
+	Review time.Time
+}
+
+// Deletion is an object queued for removal from the BlobStore: written in
+// the transaction that made the object unreachable, carried out after it
+// commits, so that storage never loses bytes the metadata still names.
+type Deletion struct {
+	// Key is the object key of a committed blob, or for the staging object
+	// of an upload "upload/" and its id, with UploadState its BackendState.
+	Key         string
+	UploadState string
+	NotBefore   time.Time
+	Attempts    int
+}
+
+// UploadDeletionKey is the Deletion key of an upload's staging object.
+func UploadDeletionKey(id string) string { return "upload/" + id }
 
 // Upload is a blob upload in progress. It survives restarts: the bytes live
 // in the BlobStore's staging area, the state here in the MetaStore.
@@ -97,6 +130,9 @@ type Upload struct {
 	ID         string
 	Repository string
 	CreatedAt  time.Time
+	// UpdatedAt is when its last part arrived; uploads idle for longer
+	// than the upload TTL are collected.
+	UpdatedAt time.Time
 	// Size is the number of bytes received and made durable so far.
 	Size int64
 	// HashState is the marshalled sha256 state after Size bytes.

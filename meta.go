@@ -72,6 +72,7 @@ type MetaTx interface {
 	BlobTx
 	UploadTx
 	TemplateTx
+	GCTx
 }
 
 // RepositoryTx reads and writes repositories.
@@ -154,6 +155,64 @@ type BlobTx interface {
 	DeleteBlob(ctx context.Context, repo, digest string) error
 	// BlobReferenced reports whether any manifest of repo references digest.
 	BlobReferenced(ctx context.Context, repo, digest string) (bool, error)
+}
+
+// GCTx keeps the registry-wide record of stored blobs and the work queues
+// of garbage collection: blobs due for review, and objects due for removal
+// from storage.
+type GCTx interface {
+	// GetBlobObject returns the stored blob of digest; ENotFound. In an
+	// Update it stays until the Update ends.
+	GetBlobObject(ctx context.Context, digest string) (*BlobObject, error)
+	// LockBlobObject is GetBlobObject for a blob the Update may delete: it
+	// also locks every repository's link to the blob, so that no manifest
+	// can come to reference it until the Update ends.
+	LockBlobObject(ctx context.Context, digest string) (*BlobObject, error)
+	// PutBlobObject inserts o; EConflict if its digest is recorded.
+	PutBlobObject(ctx context.Context, o *BlobObject) error
+	// DeleteBlobObject deletes the record of digest and every repository's
+	// link to it; ENotFound.
+	DeleteBlobObject(ctx context.Context, digest string) error
+	// ReviewBlobs sets the review time of each digest to t, or keeps it if
+	// it is later; digests with no record are skipped.
+	ReviewBlobs(ctx context.Context, digests []string, t time.Time) error
+	// ReviewManifestBlobs is ReviewBlobs for the blobs a manifest references.
+	ReviewManifestBlobs(ctx context.Context, repo, digest string, t time.Time) error
+	// ReviewRepositoryBlobs is ReviewBlobs for every blob a repository holds.
+	ReviewRepositoryBlobs(ctx context.Context, repo string, t time.Time) error
+	// ClearBlobReview sets the review time of digest to zero.
+	ClearBlobReview(ctx context.Context, digest string) error
+	// DueBlobs returns up to limit digests whose review time is at or before
+	// t, earliest first. In an Update it locks them as LockBlobObject does,
+	// passing over any another Update holds.
+	DueBlobs(ctx context.Context, t time.Time, limit int) ([]string, error)
+	// BlobInUse reports whether a manifest of any repository references digest.
+	BlobInUse(ctx context.Context, digest string) (bool, error)
+	// QueueDeletion queues an object for removal (idempotent by key).
+	QueueDeletion(ctx context.Context, d Deletion) error
+	// ClaimDeletions returns up to limit deletions due at t and, in an
+	// Update, moves each one's NotBefore to until and counts an attempt, so
+	// that no other worker takes it before then.
+	ClaimDeletions(ctx context.Context, t, until time.Time, limit int) ([]Deletion, error)
+	// DeleteDeletion forgets a deletion that was carried out.
+	DeleteDeletion(ctx context.Context, key string) error
+	// StaleUploads returns up to limit uploads last written before t.
+	StaleUploads(ctx context.Context, t time.Time, limit int) ([]Upload, error)
+	// ObjectOwned reports whether a blob record or a queued deletion names
+	// key, or (upload not "") an upload of that id is in progress.
+	ObjectOwned(ctx context.Context, key, upload string) (bool, error)
+	// StorageStats counts what is stored and what garbage collection has
+	// to do.
+	StorageStats(ctx context.Context, t time.Time) (StorageStats, error)
+}
+
+// StorageStats is what StorageStats counts.
+type StorageStats struct {
+	Blobs, Bytes int64 // stored blobs and their bytes
+	DueReviews   int64 // blobs whose review is due
+	Reviews      int64 // blobs with a review pending
+	Deletions    int64 // objects queued for removal
+	Uploads      int64 // uploads in progress
 }
 
 // UploadTx reads and writes uploads in progress.

@@ -23,7 +23,6 @@ import (
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/blob/filesystem"
-	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // the pure-Go driver
 )
 
@@ -56,20 +55,23 @@ func openRO(path string) (*sql.DB, error) {
 	return sql.Open("sqlite", "file:"+url.PathEscape(path)+"?mode=ro&_pragma=busy_timeout(10000)")
 }
 
-// digests lists the distinct blobs the metadata at db names.
-func digests(ctx context.Context, db *sql.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT digest FROM blobs ORDER BY digest`)
+// object is a stored blob the metadata names: its digest and object key.
+type object struct{ digest, key string }
+
+// objects lists the stored blobs the metadata at db names.
+func objects(ctx context.Context, db *sql.DB) ([]object, error) {
+	rows, err := db.QueryContext(ctx, `SELECT digest, object_key FROM blob_objects ORDER BY digest`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []object
 	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
+		var o object
+		if err := rows.Scan(&o.digest, &o.key); err != nil {
 			return nil, err
 		}
-		out = append(out, d)
+		out = append(out, o)
 	}
 	return out, rows.Err()
 }
@@ -93,12 +95,13 @@ func Backup(ctx context.Context, dataDir, dest string, progress io.Writer) (*Rep
 	if _, err := src.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
 		return nil, fmt.Errorf("backup: snapshotting the metadata: %w", err)
 	}
-	db, err := openRO(tmp)
+	// Opened to write: keys the destination gives anew are recorded there.
+	db, err := sql.Open("sqlite", "file:"+url.PathEscape(tmp)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	ds, err := digests(ctx, db)
+	ds, err := objects(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("backup: reading the snapshot: %w", err)
 	}
@@ -116,9 +119,14 @@ func Backup(ctx context.Context, dataDir, dest string, progress io.Writer) (*Rep
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		n, copied, err := copyBlob(ctx, from, to, d)
+		key, n, copied, err := copyBlob(ctx, from, to, d)
 		if err != nil {
-			return r, fmt.Errorf("backup: blob %s: %w", d, err)
+			return r, fmt.Errorf("backup: blob %s: %w", d.digest, err)
+		}
+		if key != d.key {
+			if _, err := db.ExecContext(ctx, `UPDATE blob_objects SET object_key = ? WHERE digest = ?`, key, d.digest); err != nil {
+				return r, fmt.Errorf("backup: recording blob %s: %w", d.digest, err)
+			}
 		}
 		if copied {
 			r.Copied++
@@ -142,33 +150,46 @@ func Backup(ctx context.Context, dataDir, dest string, progress io.Writer) (*Rep
 	return r, os.Rename(tmp, snap)
 }
 
+// legacyUpload is the upload id under which a blob stored before object
+// keys had generations (its key is its digest) is copied: the same key in
+// every backup, so that it is copied once.
+const legacyUpload = "legacy"
+
 // copyBlob copies one blob through the stores' own calls, checking its
-// digest on the way; a blob the destination holds is skipped.
-func copyBlob(ctx context.Context, from, to berth.BlobStore, digest string) (int64, bool, error) {
-	size, err := from.Stat(ctx, digest)
+// digest on the way, and returns its key in the destination: the same key,
+// as the upload id the key names is the one committed. A blob the
+// destination holds is skipped.
+func copyBlob(ctx context.Context, from, to berth.BlobStore, o object) (string, int64, bool, error) {
+	size, err := from.Stat(ctx, o.key)
 	if err != nil {
-		return 0, false, err
+		return "", 0, false, err
 	}
-	if n, err := to.Stat(ctx, digest); err == nil && n == size {
-		return 0, false, nil
+	_, id := berth.ObjectKeyUpload(o.key)
+	if id == "" {
+		id = legacyUpload
 	}
-	rc, err := from.Open(ctx, digest)
+	key := berth.ObjectKey(o.digest, id)
+	if n, err := to.Stat(ctx, key); err == nil && n == size {
+		return key, 0, false, nil
+	}
+	rc, err := from.Open(ctx, o.key)
 	if err != nil {
-		return 0, false, err
+		return "", 0, false, err
 	}
 	defer rc.Close()
 	h := sha256.New()
-	u := &berth.Upload{ID: uuid.NewString()}
+	u := &berth.Upload{ID: id}
 	n, err := to.WriteUpload(ctx, u, 0, io.TeeReader(rc, h))
 	if err != nil {
 		to.DeleteUpload(ctx, u)
-		return n, false, err
+		return "", n, false, err
 	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); strings.HasPrefix(digest, "sha256:") && got != digest {
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); strings.HasPrefix(o.digest, "sha256:") && got != o.digest {
 		to.DeleteUpload(ctx, u)
-		return n, false, fmt.Errorf("its bytes hash to %s: the source is damaged", got)
+		return "", n, false, fmt.Errorf("its bytes hash to %s: the source is damaged", got)
 	}
-	return n, true, to.CommitUpload(ctx, u, digest, n)
+	key, err = to.CommitUpload(ctx, u, o.digest, n)
+	return key, n, true, err
 }
 
 func copyFile(src, dst string) error {
@@ -236,16 +257,20 @@ func VerifyStores(ctx context.Context, db *sql.DB, store berth.BlobStore, progre
 	if count(`SELECT count(*) FROM manifest_refs x WHERE x.kind = 0 AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.repo_id = x.repo_id AND b.digest = x.ref)`, &n) == nil && n > 0 {
 		r.problem("%d manifest references name a blob the repository does not hold", n)
 	}
-	ds, err := digests(ctx, db)
+	if count(`SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM blob_objects o WHERE o.digest = b.digest)`, &n) == nil && n > 0 {
+		r.problem("%d repository blobs have no stored object recorded", n)
+	}
+	objs, err := objects(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	r.Blobs = len(ds)
+	r.Blobs = len(objs)
 	last := time.Now()
-	for i, d := range ds {
-		rc, err := store.Open(ctx, d)
+	for i, o := range objs {
+		d := o.digest
+		rc, err := store.Open(ctx, o.key)
 		if err != nil {
-			r.problem("blob %s is missing", d)
+			r.problem("blob %s (object %s) is missing", d, o.key)
 			continue
 		}
 		h := sha256.New()
@@ -256,7 +281,7 @@ func VerifyStores(ctx context.Context, db *sql.DB, store berth.BlobStore, progre
 			r.problem("blob %s is damaged: its bytes hash to %s", d, got)
 		}
 		if progress != nil && time.Since(last) > time.Second {
-			fmt.Fprintf(progress, "verify: %d of %d blobs\n", i+1, len(ds))
+			fmt.Fprintf(progress, "verify: %d of %d blobs\n", i+1, len(objs))
 			last = time.Now()
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -149,7 +150,7 @@ func TestBackupDuringPushes(t *testing.T) {
 	victim := digestOf(images[7].layer)
 	var path string
 	filepath.Walk(filepath.Join(damaged, "blobs"), func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && filepath.Base(p) == victim[len("sha256:"):] {
+		if err == nil && !info.IsDir() && strings.HasPrefix(filepath.Base(p), victim[len("sha256:"):]) {
 			path = p
 		}
 		return nil

@@ -20,7 +20,9 @@ func (r *Registry) blobNotFound(repo, digest string) error {
 	return berth.Errorf(berth.ELayersNotFound, "The blob %s does not exist in the repository with name '%s' in the registry with id '%s'", digest, repo, r.id)
 }
 
-// StatBlob returns a blob the repository holds.
+// StatBlob returns a blob the repository holds. Telling a client that a
+// blob exists is a promise that a manifest may reference it: the blob's
+// review by garbage collection is put off by the grace period.
 func (r *Registry) StatBlob(ctx context.Context, repo, digest string) (*berth.Blob, error) {
 	if err := ValidRepositoryName(repo); err != nil {
 		return nil, err
@@ -39,7 +41,17 @@ func (r *Registry) StatBlob(ctx context.Context, repo, digest string) (*berth.Bl
 		}
 		return err
 	})
-	return b, err
+	if err != nil {
+		return nil, err
+	}
+	gone, err := r.confirmBlobs(ctx, repo, []berth.Blob{*b})
+	if err != nil {
+		return nil, err
+	}
+	if len(gone) > 0 {
+		return nil, r.blobNotFound(repo, digest)
+	}
+	return b, nil
 }
 
 // OpenBlob opens a blob the repository holds.
@@ -48,10 +60,10 @@ func (r *Registry) OpenBlob(ctx context.Context, repo, digest string) (*berth.Bl
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := r.blobs.Open(ctx, digest)
+	f, err := r.blobs.Open(ctx, b.Key)
 	if err != nil {
 		// Metadata says the repository holds it: a missing file is ours.
-		return nil, nil, errors.Join(fmt.Errorf("blob %s is recorded but cannot be opened", digest), err)
+		return nil, nil, errors.Join(fmt.Errorf("blob %s (object %s) is recorded but cannot be opened", digest, b.Key), err)
 	}
 	return b, f, nil
 }
@@ -78,7 +90,10 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo, digest string) error {
 		if used {
 			return berth.Errorf(berth.EConflict, "The blob %s is referenced by a manifest in the repository with name '%s'; delete the manifest first", digest, repo)
 		}
-		return tx.DeleteBlob(ctx, repo, digest)
+		if err := tx.DeleteBlob(ctx, repo, digest); err != nil {
+			return err
+		}
+		return tx.ReviewBlobs(ctx, []string{digest}, r.nowUTC().Add(r.gc.BlobGrace))
 	})
 }
 
@@ -104,6 +119,9 @@ func (r *Registry) MountBlob(ctx context.Context, repo, from, digest string) (*b
 				return nil
 			}
 			if err != nil {
+				return err
+			}
+			if err := tx.ReviewBlobs(ctx, []string{digest}, r.nowUTC().Add(r.gc.BlobGrace)); err != nil {
 				return err
 			}
 			return tx.PutBlob(ctx, repo, *b, r.nowUTC())
@@ -300,8 +318,9 @@ func (r *Registry) BlobURL(ctx context.Context, repo, digest string, expiry time
 	if !can {
 		return "", false, nil
 	}
-	if _, err := r.StatBlob(ctx, repo, digest); err != nil {
+	b, err := r.StatBlob(ctx, repo, digest)
+	if err != nil {
 		return "", false, err
 	}
-	return urler.BlobURL(ctx, digest, expiry)
+	return urler.BlobURL(ctx, b.Key, expiry)
 }

@@ -601,6 +601,10 @@ func (r *Registry) deleteOne(ctx context.Context, tx berth.MetaTx, repo string, 
 		return nil, &ImageFailure{ID: id, Code: "ImageReferencedByManifestList",
 			Reason: fmt.Sprintf("Requested image is referenced by a manifest list: %s; delete that first", strings.Join(parents, ", "))}, nil
 	}
+	// Its blobs may be garbage now: reviewed once the grace period ends.
+	if err := tx.ReviewManifestBlobs(ctx, repo, digest, r.nowUTC().Add(r.gc.BlobGrace)); err != nil {
+		return nil, nil, err
+	}
 	if err := tx.DeleteManifest(ctx, repo, digest); err != nil {
 		return nil, nil, err
 	}

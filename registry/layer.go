@@ -63,7 +63,27 @@ func (r *Registry) BatchCheckLayerAvailability(ctx context.Context, repo string,
 		}
 		return nil
 	})
-	return layers, failures, err
+	if err != nil {
+		return nil, nil, err
+	}
+	// AVAILABLE is a promise that PutImage may reference the layer.
+	blobs := make([]berth.Blob, len(layers))
+	for i, l := range layers {
+		blobs[i] = l.Blob
+	}
+	gone, err := r.confirmBlobs(ctx, repo, blobs)
+	if err != nil || len(gone) == 0 {
+		return layers, failures, err
+	}
+	kept := layers[:0]
+	for _, l := range layers {
+		if gone[l.Blob.Digest] {
+			failures = append(failures, LayerFailure{Digest: l.Blob.Digest, Code: "MissingLayerDigest", Reason: "Could not find the requested layer digest in the repository"})
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return kept, failures, nil
 }
 
 // UploadLayerPart appends one ECR layer part, of exactly last-first+1

@@ -23,6 +23,7 @@ type Registry struct {
 	id    string
 	now   func() time.Time
 	log   *slog.Logger
+	gc    GCConfig
 
 	// uploadMu serialises writes to one upload on this process; the
 	// metadata's compare-and-set on Size catches writers elsewhere.
@@ -37,11 +38,13 @@ type Config struct {
 	Now func() time.Time
 	// Log receives diagnostics; slog.Default() if nil.
 	Log *slog.Logger
+	// GC configures garbage collection; zero fields take the defaults.
+	GC GCConfig
 }
 
 // New returns a registry over the two stores.
 func New(meta berth.MetaStore, blobs berth.BlobStore, c Config) *Registry {
-	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log}
+	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log, gc: c.GC.withDefaults()}
 	if r.now == nil {
 		r.now = time.Now
 	}

@@ -147,6 +147,9 @@ func (r *Registry) DeleteRepository(ctx context.Context, name string, force bool
 				return berth.Errorf(berth.ERepositoryNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", name, r.id)
 			}
 		}
+		if err := tx.ReviewRepositoryBlobs(ctx, name, r.nowUTC().Add(r.gc.BlobGrace)); err != nil {
+			return err
+		}
 		return tx.DeleteRepository(ctx, name)
 	})
 	return repo, err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -159,6 +160,7 @@ func (r *Registry) writeChunk(ctx context.Context, u *berth.Upload, length int64
 		body = io.LimitReader(body, length+1) // one more, to detect excess
 	}
 	next := *u
+	next.UpdatedAt = r.nowUTC()
 	pipe := newHashPipe(body, h)
 	n, err := r.blobs.WriteUpload(ctx, &next, u.Size, pipe)
 	pipe.Done()
@@ -269,37 +271,86 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, in CompleteLayerUplo
 		keep()
 		return "", berth.Errorf(berth.EInvalidLayer, "The layer digest '%s' does not match the digest '%s' calculated for the %d bytes received", want, computed, u.Size)
 	}
-	// Content-addressed: committing bytes the store already has costs
-	// nothing, so no read is spent asking first.
-	if err := r.blobs.CommitUpload(ctx, u, computed, u.Size); err != nil {
-		return "", wrapf(err, "committing upload %s", u.ID)
-	}
-	exists := false
-	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
-		if err := tx.DeleteUpload(ctx, u.ID); err != nil {
-			return err
-		}
-		_, err := tx.GetBlob(ctx, in.Repository, computed)
-		if exists = err == nil; exists {
-			return nil
-		}
-		if !berth.IsCode(err, berth.ENotFound) {
-			return err
-		}
-		return tx.PutBlob(ctx, in.Repository, berth.Blob{Digest: computed, Size: u.Size}, r.nowUTC())
-	})
+	exists, err := r.recordBlob(ctx, in.Repository, u, computed)
 	if err != nil {
-		if berth.IsCode(err, berth.ENotFound) {
-			return "", r.uploadNotFound(u.ID, in.Repository)
-		}
 		return "", err
 	}
-	if exists {
-		if !in.AllowExisting {
-			return "", berth.Errorf(berth.ELayerAlreadyExists, "The layer '%s' already exists in the repository with name '%s' in the registry with id '%s'", computed, in.Repository, r.id)
-		}
+	if exists && !in.AllowExisting {
+		return "", berth.Errorf(berth.ELayerAlreadyExists, "The layer '%s' already exists in the repository with name '%s' in the registry with id '%s'", computed, in.Repository, r.id)
 	}
 	return computed, nil
+}
+
+// errCommit asks recordBlob to commit the upload's bytes: no blob of the
+// digest is stored.
+var errCommit = errors.New("the blob is not stored yet")
+
+// recordBlob ends upload u of digest d in repo: the upload goes, and repo
+// holds the blob, whose review by garbage collection is put off by the
+// grace period. exists reports whether repo held it already. Bytes the
+// registry stores already are not stored twice: the upload's are
+// discarded. Otherwise they are committed under a new object key first,
+// and recorded after, so that the metadata never names bytes that are not
+// durable; if a concurrent upload of the same digest was recorded first,
+// this one's object is queued for deletion.
+func (r *Registry) recordBlob(ctx context.Context, repo string, u *berth.Upload, d string) (exists bool, err error) {
+	key := ""
+	for {
+		err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
+			if err := tx.DeleteUpload(ctx, u.ID); err != nil {
+				return err
+			}
+			// The record first, then the link: the order of garbage
+			// collection's locks. Moving the review locks the record.
+			now := r.nowUTC()
+			if err := tx.ReviewBlobs(ctx, []string{d}, now.Add(r.gc.BlobGrace)); err != nil {
+				return err
+			}
+			o, err := tx.GetBlobObject(ctx, d)
+			switch {
+			case berth.IsCode(err, berth.ENotFound) && key == "":
+				return errCommit
+			case berth.IsCode(err, berth.ENotFound):
+				o = &berth.BlobObject{Digest: d, Key: key, Size: u.Size, CreatedAt: now, Review: now.Add(r.gc.BlobGrace)}
+				if err := tx.PutBlobObject(ctx, o); err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			case key != "" && key != o.Key:
+				// A concurrent upload of the same bytes was recorded first.
+				if err := tx.QueueDeletion(ctx, berth.Deletion{Key: key, NotBefore: now}); err != nil {
+					return err
+				}
+			}
+			_, err = tx.GetBlob(ctx, repo, d)
+			if exists = err == nil; exists || !berth.IsCode(err, berth.ENotFound) {
+				return err
+			}
+			return tx.PutBlob(ctx, repo, berth.Blob{Digest: d, Size: u.Size}, now)
+		})
+		if !errors.Is(err, errCommit) {
+			break
+		}
+		if key, err = r.blobs.CommitUpload(ctx, u, d, u.Size); err != nil {
+			return false, wrapf(err, "committing upload %s", u.ID)
+		}
+	}
+	switch {
+	case berth.IsCode(err, berth.ENotFound):
+		// The upload went meanwhile (cancelled, or expired): its object,
+		// if it committed one, is for reconciliation to find.
+		return false, r.uploadNotFound(u.ID, repo)
+	case err != nil:
+		return false, err
+	case key == "":
+		// Stored already: the upload's staging object is not needed. Lost
+		// in a crash, reconciliation removes it.
+		if err := r.blobs.DeleteUpload(ctx, u); err != nil {
+			r.log.Warn("removing the staging object of a completed upload", "upload", u.ID, "err", err)
+		}
+	}
+	return exists, nil
 }
 
 // uploadDigest returns the digest of the bytes received, under the

@@ -20,6 +20,7 @@ import (
 	"github.com/berth-registry/berth/blob/s3"
 	"github.com/berth-registry/berth/meta/postgres"
 	"github.com/berth-registry/berth/meta/sqlite"
+	"github.com/berth-registry/berth/registry"
 )
 
 // Config is the configuration of berth. Each key can come from the JSON
@@ -55,6 +56,8 @@ type Config struct {
 	TLSCert       string `json:"tlsCert"`
 	TLSKey        string `json:"tlsKey"`
 	TLSSelfSigned bool   `json:"tlsSelfSigned"`
+	// GC configures garbage collection (gc.go).
+	GC GCSettings `json:"gc"`
 }
 
 func (c Config) scheme() string {
@@ -70,7 +73,8 @@ func selfSignedPath(c Config) string { return filepath.Join(c.DataDir, "tls", "c
 // Defaults is the configuration with nothing set.
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
-		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true, Limits: DefaultLimits()}
+		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true, Limits: DefaultLimits(),
+		GC: GCSettings{Interval: 10 * time.Minute, BlobGrace: registry.DefaultBlobGrace, UploadTTL: registry.DefaultUploadTTL}}
 }
 
 var (
@@ -113,6 +117,12 @@ func (c *Config) Validate() error {
 			*f.v = *f.def
 		}
 	}
+	if c.GC.BlobGrace == 0 {
+		c.GC.BlobGrace = registry.DefaultBlobGrace
+	}
+	if c.GC.UploadTTL == 0 {
+		c.GC.UploadTTL = registry.DefaultUploadTTL
+	}
 	l := c.Limits
 	switch {
 	case l.MaxHeaderBytes < 4<<10:
@@ -123,6 +133,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max-connections and max-uploads-per-client must be 0 (no cap) or more")
 	case l.IdleTimeout <= 0 || l.HeaderTimeout <= 0 || l.StallTimeout <= 0:
 		return fmt.Errorf("idle-timeout, header-timeout and stall-timeout must be positive")
+	case c.GC.Interval < 0 || c.GC.BlobGrace < 0 || c.GC.UploadTTL < 0:
+		return fmt.Errorf("gc-interval, gc-blob-grace and gc-upload-ttl must be positive (gc-interval 0: no sweeps)")
 	}
 	if c.Metadata == "" {
 		c.Metadata = "sqlite"

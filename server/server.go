@@ -55,6 +55,11 @@ type Server struct {
 	Credential auth.Credential
 	// Now, if set before Run, replaces the clock (for tests of expiry).
 	Now func() time.Time
+	reg *registry.Registry
+	gcm *gcMetrics
+	// background runs garbage collection; stopBackground ends it.
+	background     sync.WaitGroup
+	stopBackground context.CancelFunc
 }
 
 // New returns a server that writes its banner to stdout and its log to
@@ -120,7 +125,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 			meta.Close()
 		}
 	}()
-	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now})
+	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now, GC: c.GC.Registry()})
 	if c.CreateOnPush {
 		if err := reg.EnsureCreateOnPush(ctx); err != nil {
 			return fmt.Errorf("installing the create-on-push template: %w", err)
@@ -133,6 +138,8 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	mux.Handle("/v2/", oci.New(reg, authn, m.log))
 	mux.HandleFunc(ecr.DownloadPrefix, api.Download)
 	m.metrics.uploadsGauge(reg.CountUploads)
+	gcm := m.metrics.gc(reg)
+	m.reg, m.gcm = reg, gcm
 	mux.Handle("GET /metrics", m.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "ok\nberth %s\n", VersionString()) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -161,6 +168,15 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, ConnState: m.connState}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(tlsLn) }()
+	if c.GC.Interval > 0 {
+		var bg context.Context
+		bg, m.stopBackground = context.WithCancel(context.Background())
+		m.background.Add(1)
+		go func() {
+			defer m.background.Done()
+			m.collectGarbage(bg, reg, gcm, c.GC.Interval)
+		}()
+	}
 	m.banner(ctx, reg, generated)
 	return nil
 }
@@ -267,6 +283,10 @@ func (m *Server) Close() error {
 
 func (m *Server) close() []error {
 	var errs []error
+	if m.stopBackground != nil {
+		m.stopBackground()
+		m.background.Wait()
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

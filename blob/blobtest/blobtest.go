@@ -22,6 +22,20 @@ func Run(t *testing.T, open func(t *testing.T) berth.BlobStore) {
 	t.Run("EmptyBlob", func(t *testing.T) { testEmpty(t, open(t)) })
 	t.Run("MissingAndDelete", func(t *testing.T) { testMissing(t, open(t)) })
 	t.Run("DuplicateCommit", func(t *testing.T) { testDuplicate(t, open(t)) })
+	t.Run("Walk", func(t *testing.T) { testWalk(t, open(t)) })
+}
+
+// commit commits u as blob digest and returns its key.
+func commit(t *testing.T, s berth.BlobStore, u *berth.Upload, digest string, size int64) string {
+	t.Helper()
+	key, err := s.CommitUpload(ctx, u, digest, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, up := berth.ObjectKeyUpload(key); d != digest || up != u.ID {
+		t.Fatalf("key %q does not name digest %s and upload %s", key, digest, u.ID)
+	}
+	return key
 }
 
 func random(n int) []byte {
@@ -48,9 +62,9 @@ func write(t *testing.T, s berth.BlobStore, u *berth.Upload, data []byte, chunks
 	}
 }
 
-func readAll(t *testing.T, s berth.BlobStore, digest string) []byte {
+func readAll(t *testing.T, s berth.BlobStore, key string) []byte {
 	t.Helper()
-	r, err := s.Open(ctx, digest)
+	r, err := s.Open(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +92,7 @@ func testUploadAndRead(t *testing.T, s berth.BlobStore) {
 	if !bytes.Equal(staged, data) {
 		t.Fatalf("staged %d bytes differ", len(staged))
 	}
-	d := digestOf(data)
-	if err := s.CommitUpload(ctx, u, d, int64(len(data))); err != nil {
-		t.Fatal(err)
-	}
+	d := commit(t, s, u, digestOf(data), int64(len(data)))
 	if size, err := s.Stat(ctx, d); err != nil || size != int64(len(data)) {
 		t.Fatalf("Stat %d %v", size, err)
 	}
@@ -114,21 +125,14 @@ func testResume(t *testing.T, s berth.BlobStore) {
 	write(t, s, u, data, 6<<20) // its metadata is "lost"
 	*u = saved
 	write(t, s, u, data, 6<<20, 3<<20)
-	d := digestOf(data)
-	if err := s.CommitUpload(ctx, u, d, int64(len(data))); err != nil {
-		t.Fatal(err)
-	}
+	d := commit(t, s, u, digestOf(data), int64(len(data)))
 	if !bytes.Equal(readAll(t, s, d), data) {
 		t.Fatal("resumed blob differs")
 	}
 }
 
 func testEmpty(t *testing.T, s berth.BlobStore) {
-	u := upload("u-empty")
-	d := digestOf(nil)
-	if err := s.CommitUpload(ctx, u, d, 0); err != nil {
-		t.Fatal(err)
-	}
+	d := commit(t, s, upload("u-empty"), digestOf(nil), 0)
 	if size, err := s.Stat(ctx, d); err != nil || size != 0 {
 		t.Fatalf("Stat %d %v", size, err)
 	}
@@ -138,7 +142,7 @@ func testEmpty(t *testing.T, s berth.BlobStore) {
 }
 
 func testMissing(t *testing.T, s berth.BlobStore) {
-	d := digestOf([]byte("absent"))
+	d := berth.ObjectKey(digestOf([]byte("absent")), "u-absent")
 	if _, err := s.Stat(ctx, d); !berth.IsCode(err, berth.ENotFound) {
 		t.Fatalf("Stat: %v", err)
 	}
@@ -154,27 +158,74 @@ func testMissing(t *testing.T, s berth.BlobStore) {
 	data := []byte("to delete")
 	u := upload("u-del")
 	write(t, s, u, data, len(data))
-	if err := s.CommitUpload(ctx, u, digestOf(data), int64(len(data))); err != nil {
+	key := commit(t, s, u, digestOf(data), int64(len(data)))
+	if err := s.Delete(ctx, key); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, digestOf(data)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Stat(ctx, digestOf(data)); !berth.IsCode(err, berth.ENotFound) {
+	if _, err := s.Stat(ctx, key); !berth.IsCode(err, berth.ENotFound) {
 		t.Fatalf("Stat after Delete: %v", err)
+	}
+	for _, bad := range []string{"", "sha256", "sha256:ab", "sha256:../../etc", "sha256:abcd.x/y", "sha256:abcd.."} {
+		if _, err := s.Stat(ctx, bad); !berth.IsCode(err, berth.EInvalidParameter) {
+			t.Errorf("Stat(%q): %v, want EInvalidParameter", bad, err)
+		}
 	}
 }
 
+// testDuplicate commits the same bytes twice: each commit has its own key,
+// deleting one leaves the other, and committing again (a retry whose
+// caller did not hear the first answer) returns the same key.
 func testDuplicate(t *testing.T, s berth.BlobStore) {
 	data := []byte("same bytes twice")
+	var keys []string
 	for _, id := range []string{"u-dup1", "u-dup2"} {
 		u := upload(id)
 		write(t, s, u, data, len(data))
-		if err := s.CommitUpload(ctx, u, digestOf(data), int64(len(data))); err != nil {
-			t.Fatal(err)
+		keys = append(keys, commit(t, s, u, digestOf(data), int64(len(data))))
+		if again := commit(t, s, u, digestOf(data), int64(len(data))); again != keys[len(keys)-1] {
+			t.Fatalf("a second commit of %s gave key %s, then %s", id, keys[len(keys)-1], again)
 		}
 	}
-	if !bytes.Equal(readAll(t, s, digestOf(data)), data) {
+	if keys[0] == keys[1] {
+		t.Fatalf("two uploads share key %s", keys[0])
+	}
+	if err := s.Delete(ctx, keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, s, keys[1]), data) {
 		t.Fatal("differs")
+	}
+}
+
+// testWalk finds every committed blob and every staging object.
+func testWalk(t *testing.T, s berth.BlobStore) {
+	data := random(1 << 10)
+	u := upload("u-walk")
+	write(t, s, u, data, len(data))
+	key := commit(t, s, u, digestOf(data), int64(len(data)))
+	staged := upload("u-staged")
+	write(t, s, staged, data, 100)
+	found := map[string]int64{}
+	err := s.Walk(ctx, func(o berth.StoredObject) error {
+		if (o.Key == "") == (o.Upload == "") {
+			t.Errorf("object %+v names neither or both of a key and an upload", o)
+		}
+		if o.Modified.IsZero() {
+			t.Errorf("object %+v has no time", o)
+		}
+		found[o.Key+"|"+o.Upload] += o.Size
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := found[key+"|"]; !ok || n != int64(len(data)) {
+		t.Errorf("Walk: blob %s: %d bytes, found %v (of %v)", key, n, ok, found)
+	}
+	if _, ok := found["|u-staged"]; !ok {
+		t.Errorf("Walk: no staging object of u-staged in %v", found)
+	}
+	if len(found) != 2 {
+		t.Errorf("Walk found %d objects, want 2: %v", len(found), found)
 	}
 }

@@ -1,6 +1,7 @@
 // Package filesystem is a BlobStore on a local directory: committed blobs
-// under blobs/<algorithm>/<first two hex>/<hex>, staging objects of uploads
-// under uploads/<id>. Every write is fsynced, and so is every directory a
+// under blobs/<algorithm>/<first two hex>/<hex>.<upload id> (blobs stored
+// before object keys had generations: without the suffix), staging objects
+// of uploads under uploads/<id>. Every write is fsynced, and so is every directory a
 // rename touches, before a call returns.
 //
 // Uploads are written with O_DIRECT where the filesystem allows it: the
@@ -50,12 +51,16 @@ func Open(dir string) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) blobPath(digest string) (string, error) {
-	alg, hex, ok := strings.Cut(digest, ":")
-	if !ok || len(hex) < 3 || strings.ContainsAny(digest, `/\.`) {
-		return "", berth.Errorf(berth.EInvalidParameter, "invalid digest %q", digest)
+func (s *Store) blobPath(key string) (string, error) {
+	alg, hex, upload, err := berth.ParseObjectKey(key)
+	if err != nil {
+		return "", err
 	}
-	return filepath.Join(s.root, "blobs", alg, hex[:2], hex), nil
+	name := hex
+	if upload != "" {
+		name += "." + upload
+	}
+	return filepath.Join(s.root, "blobs", alg, hex[:2], name), nil
 }
 
 func (s *Store) uploadPath(id string) (string, error) {
@@ -79,27 +84,27 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Stat implements berth.BlobStore.
-func (s *Store) Stat(ctx context.Context, digest string) (int64, error) {
-	p, err := s.blobPath(digest)
+func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
+	p, err := s.blobPath(key)
 	if err != nil {
 		return 0, err
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return 0, notFound(err, "blob "+digest)
+		return 0, notFound(err, "blob "+key)
 	}
 	return fi.Size(), nil
 }
 
 // Open implements berth.BlobStore.
-func (s *Store) Open(ctx context.Context, digest string) (berth.BlobReader, error) {
-	p, err := s.blobPath(digest)
+func (s *Store) Open(ctx context.Context, key string) (berth.BlobReader, error) {
+	p, err := s.blobPath(key)
 	if err != nil {
 		return nil, err
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, notFound(err, "blob "+digest)
+		return nil, notFound(err, "blob "+key)
 	}
 	return &blobFile{f: f}, nil
 }
@@ -187,22 +192,24 @@ func (s *Store) OpenUpload(ctx context.Context, u *berth.Upload) (io.ReadCloser,
 	return f, nil
 }
 
-// CommitUpload implements berth.BlobStore. A full disk is EInsufficientStorage.
-func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) error {
-	return full(s.commitUpload(ctx, u, digest, size))
+// CommitUpload implements berth.BlobStore: the staging file is renamed to
+// its key. A full disk is EInsufficientStorage.
+func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) (string, error) {
+	key := berth.ObjectKey(digest, u.ID)
+	return key, full(s.commitUpload(u, key, size))
 }
 
-func (s *Store) commitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) error {
+func (s *Store) commitUpload(u *berth.Upload, key string, size int64) error {
 	src, err := s.uploadPath(u.ID)
 	if err != nil {
 		return err
 	}
-	dst, err := s.blobPath(digest)
+	dst, err := s.blobPath(key)
 	if err != nil {
 		return err
 	}
 	if fi, err := os.Stat(dst); err == nil && fi.Size() == size {
-		return s.DeleteUpload(ctx, u) // content-addressed: already there
+		return nil // committed before, by a call whose caller did not hear
 	}
 	// WriteUpload made the bytes durable; only bytes past size (a write
 	// whose metadata never committed), or a never-written empty blob,
@@ -252,8 +259,8 @@ func (s *Store) DeleteUpload(ctx context.Context, u *berth.Upload) error {
 }
 
 // Delete implements berth.BlobStore.
-func (s *Store) Delete(ctx context.Context, digest string) error {
-	p, err := s.blobPath(digest)
+func (s *Store) Delete(ctx context.Context, key string) error {
+	p, err := s.blobPath(key)
 	if err != nil {
 		return err
 	}
@@ -261,6 +268,64 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 		return err
 	}
 	return nil
+}
+
+// Walk implements berth.BlobStore.
+func (s *Store) Walk(ctx context.Context, fn func(berth.StoredObject) error) error {
+	blobs := filepath.Join(s.root, "blobs")
+	err := filepath.WalkDir(blobs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // deleted while walking
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(blobs, p)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if len(parts) != 3 {
+			return nil // not one of ours
+		}
+		hex, upload, _ := strings.Cut(parts[2], ".")
+		key := berth.ObjectKey(parts[0]+":"+hex, upload)
+		if _, _, _, err := berth.ParseObjectKey(key); err != nil {
+			return nil
+		}
+		return s.walked(fn, berth.StoredObject{Key: key}, d)
+	})
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(filepath.Join(s.root, "uploads"))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		if err := s.walked(fn, berth.StoredObject{Upload: e.Name()}, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) walked(fn func(berth.StoredObject) error, o berth.StoredObject, d fs.DirEntry) error {
+	fi, err := d.Info()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o.Size, o.Modified = fi.Size(), fi.ModTime()
+	return fn(o)
 }
 
 func syncDir(dir string) error {

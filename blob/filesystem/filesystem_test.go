@@ -73,10 +73,11 @@ func TestBlobFileSeeks(t *testing.T) {
 	}
 	sum := sha256.Sum256(data)
 	d := "sha256:" + hex.EncodeToString(sum[:])
-	if err := s.CommitUpload(ctx, u, d, int64(len(data))); err != nil {
+	key, err := s.CommitUpload(ctx, u, d, int64(len(data)))
+	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.Open(ctx, d)
+	f, err := s.Open(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,10 +133,15 @@ func (s *Store) key(parts ...string) string {
 	return k
 }
 
-func (s *Store) blobKey(digest string) (string, error) {
-	alg, hex, ok := strings.Cut(digest, ":")
-	if !ok || hex == "" || strings.ContainsAny(digest, "/.") {
-		return "", berth.Errorf(berth.EInvalidParameter, "invalid digest %q", digest)
+// blobKey is the S3 key of an object key: blobs/<algorithm>/<hex>.<upload>
+// (blobs stored before object keys had generations: without the suffix).
+func (s *Store) blobKey(key string) (string, error) {
+	alg, hex, upload, err := berth.ParseObjectKey(key)
+	if err != nil {
+		return "", err
+	}
+	if upload != "" {
+		hex += "." + upload
 	}
 	return s.key("blobs", alg, hex), nil
 }
@@ -168,35 +173,35 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Stat implements berth.BlobStore.
-func (s *Store) Stat(ctx context.Context, digest string) (int64, error) {
-	k, err := s.blobKey(digest)
+func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
+	k, err := s.blobKey(key)
 	if err != nil {
 		return 0, err
 	}
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.c.Bucket, Key: &k})
 	if err != nil {
-		return 0, translate(err, "blob "+digest)
+		return 0, translate(err, "blob "+key)
 	}
 	return aws.ToInt64(out.ContentLength), nil
 }
 
 // Open implements berth.BlobStore: a reader that fetches ranges lazily,
 // so http.ServeContent's seeks cost no transfer.
-func (s *Store) Open(ctx context.Context, digest string) (berth.BlobReader, error) {
-	size, err := s.Stat(ctx, digest)
+func (s *Store) Open(ctx context.Context, key string) (berth.BlobReader, error) {
+	size, err := s.Stat(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	k, _ := s.blobKey(digest)
+	k, _ := s.blobKey(key)
 	return &reader{ctx: ctx, s: s, key: k, size: size}, nil
 }
 
 // BlobURL implements berth.BlobURLer with a presigned GET.
-func (s *Store) BlobURL(ctx context.Context, digest string, expiry time.Duration) (string, bool, error) {
+func (s *Store) BlobURL(ctx context.Context, key string, expiry time.Duration) (string, bool, error) {
 	if !s.c.Redirect {
 		return "", false, nil
 	}
-	k, err := s.blobKey(digest)
+	k, err := s.blobKey(key)
 	if err != nil {
 		return "", false, err
 	}
@@ -208,8 +213,8 @@ func (s *Store) BlobURL(ctx context.Context, digest string, expiry time.Duration
 }
 
 // Delete implements berth.BlobStore.
-func (s *Store) Delete(ctx context.Context, digest string) error {
-	k, err := s.blobKey(digest)
+func (s *Store) Delete(ctx context.Context, key string) error {
+	k, err := s.blobKey(key)
 	if err != nil {
 		return err
 	}
@@ -465,23 +470,56 @@ func (s *Store) OpenUpload(ctx context.Context, u *berth.Upload) (io.ReadCloser,
 }
 
 // CommitUpload implements berth.BlobStore: finalise, then copy to the
-// content-addressed key (S3 has no rename) and remove the staging objects.
-func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) error {
-	dst, err := s.blobKey(digest)
+// blob's key (S3 has no rename) and remove the staging objects.
+func (s *Store) CommitUpload(ctx context.Context, u *berth.Upload, digest string, size int64) (string, error) {
+	key := berth.ObjectKey(digest, u.ID)
+	dst, err := s.blobKey(key)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.c.Bucket, Key: &dst}); err == nil && aws.ToInt64(head.ContentLength) == size {
-		return s.DeleteUpload(ctx, u)
+		return key, s.DeleteUpload(ctx, u) // committed by a call whose caller did not hear
 	}
 	src, err := s.finalize(ctx, u)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := s.copyObject(ctx, src, dst, size); err != nil {
-		return fmt.Errorf("s3: storing blob %s: %w", digest, err)
+		return "", fmt.Errorf("s3: storing blob %s: %w", digest, err)
 	}
-	return s.DeleteUpload(ctx, u)
+	return key, s.DeleteUpload(ctx, u)
+}
+
+// Walk implements berth.BlobStore: every object under blobs/ and uploads/.
+func (s *Store) Walk(ctx context.Context, fn func(berth.StoredObject) error) error {
+	for _, dir := range []string{"blobs", "uploads"} {
+		prefix := s.key(dir) + "/"
+		pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.c.Bucket, Prefix: &prefix})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range page.Contents {
+				obj := berth.StoredObject{Size: aws.ToInt64(o.Size), Modified: aws.ToTime(o.LastModified)}
+				rest := strings.TrimPrefix(aws.ToString(o.Key), prefix)
+				if dir == "uploads" {
+					obj.Upload, _, _ = strings.Cut(rest, "/") // uploads/<id> and its tails uploads/<id>/…
+				} else {
+					alg, name, ok := strings.Cut(rest, "/")
+					hex, upload, _ := strings.Cut(name, ".")
+					obj.Key = berth.ObjectKey(alg+":"+hex, upload)
+					if _, _, _, err := berth.ParseObjectKey(obj.Key); !ok || err != nil {
+						continue // not one of ours
+					}
+				}
+				if err := fn(obj); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // copyObject copies within the bucket: one CopyObject up to 5 GiB, a

@@ -36,6 +36,8 @@ Usage:
   berth restore BACKUP   bring a backup into an empty data directory (--data-dir)
   berth verify [DIR]     check a data directory or a backup: every blob present and intact,
                          every reference and tag whole; exits 1 on any problem
+  berth gc [--dry-run]   run one garbage collection sweep against the configured stores and print
+                         what it freed (or would free); on the embedded default, with berth stopped
   berth version          print the version and the commit it was built from
 
 Each command's -h lists its flags.
@@ -94,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprint(stdout, server.EnvLines(c, cred))
 		return nil
+	case "gc":
+		return runGC(ctx, args[1:], stdout, stderr)
 	case "backup", "restore", "verify":
 		return runBackup(ctx, args, stdout, stderr)
 	case "healthcheck":

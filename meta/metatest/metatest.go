@@ -30,6 +30,9 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"Tags", testTags},
 		{"ImageLists", testImageLists},
 		{"Blobs", testBlobs},
+		{"BlobObjects", testBlobObjects},
+		{"DeletionQueue", testDeletionQueue},
+		{"StaleUploads", testStaleUploads},
 		{"Uploads", testUploads},
 		{"Templates", testTemplates},
 		{"DeleteRepositoryCascades", testDeleteCascades},
@@ -38,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"RaceNewTag", testRaceNewTag},
 		{"RaceNewManifest", testRaceNewManifest},
 		{"RaceReferenceDelete", testRaceReferenceDelete},
+		{"RaceCollectReference", testRaceCollectReference},
 		{"RaceEmptyDelete", testRaceEmptyDelete},
 		{"RaceTagDelete", testRaceTagDelete},
 		{"DeferredSync", testDeferredSync},
@@ -346,7 +350,7 @@ func testBlobs(t *testing.T, s berth.MetaStore) {
 		if err := tx.CreateRepository(ctx, repo("r")); err != nil {
 			return err
 		}
-		if err := tx.PutBlob(ctx, "r", berth.Blob{Digest: digest(1), Size: 10}, t0); err != nil {
+		if err := storeBlob(tx, "r", digest(1), 10); err != nil {
 			return err
 		}
 		return tx.PutBlob(ctx, "r", berth.Blob{Digest: digest(1), Size: 10}, t0) // idempotent
@@ -428,7 +432,7 @@ func testDeleteCascades(t *testing.T, s berth.MetaStore) {
 		if err := tx.CreateRepository(ctx, repo("r")); err != nil {
 			return err
 		}
-		tx.PutBlob(ctx, "r", berth.Blob{Digest: digest(9), Size: 1}, t0)
+		storeBlob(tx, "r", digest(9), 1)
 		tx.PutManifest(ctx, mkManifest("r", 1, []string{digest(9)}, nil, ""))
 		tx.PutTag(ctx, "r", "v1", digest(1), t0)
 		return tx.CreateUpload(ctx, &berth.Upload{ID: "u1", Repository: "r", CreatedAt: t0})

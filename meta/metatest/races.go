@@ -90,7 +90,7 @@ func testRaceNewManifest(t *testing.T, s berth.MetaStore) {
 		if err := tx.CreateRepository(ctx, repo("r")); err != nil {
 			return err
 		}
-		return tx.PutBlob(ctx, "r", berth.Blob{Digest: digest(900), Size: 1}, t0)
+		return storeBlob(tx, "r", digest(900), 1)
 	})
 	for round := 0; round < 5; round++ {
 		inserted := make([]bool, racers)
@@ -132,7 +132,7 @@ func testRaceReferenceDelete(t *testing.T, s berth.MetaStore) {
 	errReferenced := errors.New("referenced")
 	for round := 0; round < 20; round++ {
 		b := digest(1000 + round)
-		update(t, s, func(tx berth.MetaTx) error { return tx.PutBlob(ctx, "r", berth.Blob{Digest: b, Size: 1}, t0) })
+		update(t, s, func(tx berth.MetaTx) error { return storeBlob(tx, "r", b, 1) })
 		errs := race(s, 2, func(i int, tx berth.MetaTx) error {
 			if i == 0 {
 				if _, err := tx.GetBlob(ctx, "r", b); err != nil {

@@ -328,10 +328,13 @@ func (t *Tx) getBlob(ctx context.Context, repo, digest, mode string) (*berth.Blo
 		return nil, err
 	}
 	b := berth.Blob{Digest: digest}
-	err = t.queryRow(ctx, `SELECT size, media_type FROM blobs WHERE repo_id = ? AND digest = ?`+t.lock(mode, "blobs"), id, digest).Scan(&b.Size, &b.MediaType)
+	var review sql.NullInt64
+	err = t.queryRow(ctx, `SELECT b.size, b.media_type, o.object_key, o.review_after FROM blobs b JOIN blob_objects o ON o.digest = b.digest
+		WHERE b.repo_id = ? AND b.digest = ?`+t.lock(mode, "b"), id, digest).Scan(&b.Size, &b.MediaType, &b.Key, &review)
 	if err != nil {
 		return nil, notFound(err, "blob %s not found", digest)
 	}
+	b.Review = reviewTime(review)
 	return &b, nil
 }
 

@@ -12,29 +12,35 @@ func (t *Tx) CreateUpload(ctx context.Context, u *berth.Upload) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO uploads (id, repo_id, created_at, size, hash_state, parts, last_part_size, small_part, backend_state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, id, u.CreatedAt.UnixNano(), u.Size, u.HashState, u.Parts, u.LastPartSize, u.SmallPart, u.BackendState)
+	updated := u.UpdatedAt
+	if updated.IsZero() {
+		updated = u.CreatedAt
+	}
+	_, err = t.exec(ctx, `INSERT INTO uploads (id, repo_id, created_at, updated_at, size, hash_state, parts, last_part_size, small_part, backend_state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, id, u.CreatedAt.UnixNano(), updated.UnixNano(), u.Size, u.HashState, u.Parts, u.LastPartSize, u.SmallPart, u.BackendState)
 	return err
 }
 
 // GetUpload implements berth.UploadTx.
 func (t *Tx) GetUpload(ctx context.Context, repo, id string) (*berth.Upload, error) {
 	u := berth.Upload{ID: id, Repository: repo}
-	var created int64
-	err := t.queryRow(ctx, `SELECT u.created_at, u.size, u.hash_state, u.parts, u.last_part_size, u.small_part, u.backend_state
+	var created, updated int64
+	err := t.queryRow(ctx, `SELECT u.created_at, u.updated_at, u.size, u.hash_state, u.parts, u.last_part_size, u.small_part, u.backend_state
 		FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.id = ? AND r.name = ?`, id, repo).
-		Scan(&created, &u.Size, &u.HashState, &u.Parts, &u.LastPartSize, &u.SmallPart, &u.BackendState)
+		Scan(&created, &updated, &u.Size, &u.HashState, &u.Parts, &u.LastPartSize, &u.SmallPart, &u.BackendState)
 	if err != nil {
 		return nil, notFound(err, "upload %s not found", id)
 	}
-	u.CreatedAt = fromNano(created)
+	u.CreatedAt, u.UpdatedAt = fromNano(created), fromNano(updated)
 	return &u, nil
 }
 
 // UpdateUpload implements berth.UploadTx.
 func (t *Tx) UpdateUpload(ctx context.Context, u *berth.Upload, prevSize int64) error {
-	res, err := t.exec(ctx, `UPDATE uploads SET size = ?, hash_state = ?, parts = ?, last_part_size = ?, small_part = ?, backend_state = ?
-		WHERE id = ? AND size = ?`, u.Size, u.HashState, u.Parts, u.LastPartSize, u.SmallPart, u.BackendState, u.ID, prevSize)
+	res, err := t.exec(ctx, `UPDATE uploads SET size = ?, hash_state = ?, parts = ?, last_part_size = ?, small_part = ?, backend_state = ?,
+		updated_at = CASE WHEN ? > updated_at THEN ? ELSE updated_at END
+		WHERE id = ? AND size = ?`, u.Size, u.HashState, u.Parts, u.LastPartSize, u.SmallPart, u.BackendState,
+		toNano(u.UpdatedAt), toNano(u.UpdatedAt), u.ID, prevSize)
 	if err != nil {
 		return err
 	}
