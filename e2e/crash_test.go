@@ -56,15 +56,18 @@ type process struct {
 
 const crashKey, crashSecret = "BKIACRASHTEST0000000", "crash-test-secret"
 
-func startProcess(t *testing.T, dir string) *process {
+func startProcess(t *testing.T, dir string, extra ...string) *process {
 	t.Helper()
 	bin, err := buildBerth()
 	if err != nil {
 		t.Fatal(err)
 	}
 	meta, blobs := backends(t, dir)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--registry-id", testRegistryID, "--metadata", meta, "--blobs", blobs)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--registry-id", testRegistryID, "--metadata", meta, "--blobs", blobs}, extra...)...)
 	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+crashKey, "BERTH_SECRET_ACCESS_KEY="+crashSecret)
+	if os.Getenv("BERTH_E2E_SERVER_LOG") != "" {
+		cmd.Stderr = os.Stderr
+	}
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

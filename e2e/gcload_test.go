@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/berth-registry/berth/registry"
@@ -374,5 +377,124 @@ func ociWriter(e *env, l *gcLoad, stop chan struct{}) {
 		l.mu.Lock()
 		l.acked[d.String()] = "load-oci"
 		l.mu.Unlock()
+	}
+}
+
+// TestGCCrash kills berth with SIGKILL 20 times, at random moments, while
+// it sweeps every 20 ms with a grace period of 300 ms and a writer pushes
+// and deletes images; each time it restarts on the same data. Then
+// berth gc (the command) finishes the job with berth stopped: every image
+// acknowledged and not deleted pulls whole, and every object in storage is
+// owned by exactly one record, with nothing left queued or staged.
+func TestGCCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	gcFlags := []string{"--gc-blob-grace", "300ms", "--gc-upload-ttl", "1s"}
+	l := &gcLoad{acked: map[string]string{}, parents: map[string]int{}, errs: make(chan error, 1)}
+	rng := rand.New(rand.NewPCG(1, 2))
+	kills := 0
+	for round := 0; round < 20; round++ {
+		p := startProcess(t, dir, append([]string{"--gc-interval", "20ms"}, gcFlags...)...)
+		e := &env{t: t, url: p.url}
+		e.ecr = e.client(crashKey, crashSecret)
+		if round == 0 {
+			e.createRepo("load-0")
+		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		pushed := l.pushes.Load()
+		go func() {
+			defer close(done)
+			crashWriter(e, l, round, stop)
+		}()
+		// Killed once the writer has pushed, at a random moment after.
+		for l.pushes.Load() == pushed {
+			select {
+			case <-done:
+				t.Fatalf("round %d: the writer stopped before it pushed: %v", round, <-l.errs)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		p.cmd.Process.Kill()
+		kills++
+		close(stop)
+		<-done
+		p.cmd.Wait()
+	}
+	// The last uploads expire, the last orphans age past reconciliation.
+	time.Sleep(2500 * time.Millisecond)
+	bin, _ := buildBerth()
+	meta, blobs := backends(t, dir)
+	out, err := exec.Command(bin, append([]string{"gc", "--data-dir", dir, "--metadata", meta, "--blobs", blobs}, gcFlags...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("berth gc: %v\n%s", err, out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
+	checkOwnership(t, dir, meta, blobs)
+	p := startProcess(t, dir)
+	defer func() { p.cmd.Process.Kill(); p.cmd.Wait() }()
+	e := &env{t: t, url: p.url}
+	e.ecr = retryingClient(e)
+	verified := 0
+	for d, repo := range l.acked {
+		n, err := pullCount(e.ecr, repo, d)
+		if err != nil {
+			t.Fatalf("acknowledged image %s: %v", d, err)
+		}
+		verified += n
+	}
+	if len(l.acked) == 0 || l.deletes.Load() == 0 {
+		t.Fatalf("the writer did too little: %d images kept, %d deleted", len(l.acked), l.deletes.Load())
+	}
+	t.Logf("%d SIGKILLs during sweeps: %d pushes, %d deletes, %d pushes refused because a blob went; %d acknowledged images (%d blobs) verified byte by byte",
+		kills, l.pushes.Load(), l.deletes.Load(), l.gcFailed.Load(), len(l.acked), verified)
+}
+
+// crashWriter pushes and deletes until the server dies or stop closes.
+// A delete whose answer was lost may or may not have happened: its image
+// is no longer expected.
+func crashWriter(e *env, l *gcLoad, round int, stop chan struct{}) {
+	rng := rand.New(rand.NewPCG(uint64(round), 3))
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		blobs := [][]byte{[]byte(fmt.Sprintf(`{"round":%d,"image":%d}`, round, i)), poolLayer(rng.IntN(poolSize)), []byte(fmt.Sprintf("own layer %d/%d", round, i))}
+		d, err := ecrPush(e, "load-0", blobs)
+		var lnf *types.LayersNotFoundException
+		switch {
+		case errors.As(err, &lnf):
+			l.gcFailed.Add(1)
+			continue
+		case err != nil:
+			l.fail(err)
+			return // the server died
+		}
+		l.pushes.Add(1)
+		l.mu.Lock()
+		l.acked[d] = "load-0"
+		var victim string
+		if rng.IntN(2) == 0 {
+			for v := range l.acked {
+				victim = v
+				break
+			}
+			delete(l.acked, victim)
+		}
+		l.mu.Unlock()
+		if victim != "" {
+			out, err := e.ecr.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String("load-0"), ImageIds: []types.ImageIdentifier{{ImageDigest: &victim}}})
+			if err != nil {
+				return
+			}
+			if len(out.Failures) == 0 {
+				l.deletes.Add(1)
+			}
+		}
 	}
 }

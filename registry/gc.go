@@ -102,6 +102,11 @@ type GCOptions struct {
 	Reconcile bool
 	// Progress, if set, is called now and then with the counts so far.
 	Progress func(GCReport)
+	// Reclaim also carries out storage deletions another process claimed
+	// and has not finished (one that crashed): deleting twice is harmless,
+	// as keys are never reused. Sweeps of a running server leave them for
+	// the claim to lapse.
+	Reclaim bool
 }
 
 // GCReport counts what a sweep did (or, dry, would do).
@@ -122,7 +127,8 @@ type GCReport struct {
 const gcBatch = 32
 
 // deletionLease is how long a claimed storage deletion is hidden from
-// other workers; one not carried out by then (a crash) is taken again.
+// other workers; one not carried out by then (its worker crashed) is taken
+// again. A reclaiming sweep takes every claimed one at once.
 const deletionLease = 5 * time.Minute
 
 // CollectGarbage runs one sweep: reviews the blobs that are due, expires
@@ -149,7 +155,7 @@ func (r *Registry) CollectGarbage(ctx context.Context, o GCOptions) (GCReport, e
 			return rep, fmt.Errorf("gc: reconciling storage: %w", err)
 		}
 	}
-	if err := r.drainDeletions(ctx, &rep, progress); err != nil {
+	if err := r.drainDeletions(ctx, &rep, o.Reclaim, progress); err != nil {
 		return rep, fmt.Errorf("gc: deleting objects: %w", err)
 	}
 	progress()
@@ -305,12 +311,16 @@ func (r *Registry) reconcile(ctx context.Context, rep *GCReport) error {
 	return nil
 }
 
-func (r *Registry) drainDeletions(ctx context.Context, rep *GCReport, progress func()) error {
+func (r *Registry) drainDeletions(ctx context.Context, rep *GCReport, reclaim bool, progress func()) error {
 	for {
 		var claimed []berth.Deletion
 		err := r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
 			now := r.nowUTC()
-			claimed, err = tx.ClaimDeletions(ctx, now, now.Add(deletionLease), gcBatch)
+			due, until := now, now.Add(deletionLease)
+			if reclaim { // every claim, and ours longer, so that this pass ends
+				due, until = now.Add(deletionLease), now.Add(2*deletionLease)
+			}
+			claimed, err = tx.ClaimDeletions(ctx, due, until, gcBatch)
 			return err
 		})
 		if err != nil || len(claimed) == 0 {

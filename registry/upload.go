@@ -133,8 +133,18 @@ func (r *Registry) AppendUpload(ctx context.Context, in AppendInput) (*berth.Upl
 	}
 	prev := u.Size
 	next, err := r.writeChunk(ctx, u, in.Length, in.Body)
-	if err != nil || next.Size == prev {
-		return next, err
+	if err != nil {
+		if _, ok := err.(*berth.Error); !ok {
+			// The staging object may be gone because the upload expired
+			// (or was cancelled) while this write waited: say so.
+			if _, gone := r.GetUpload(ctx, in.Repository, in.UploadID); berth.IsCode(gone, berth.EUploadNotFound) {
+				return nil, gone
+			}
+		}
+		return nil, err
+	}
+	if next.Size == prev {
+		return next, nil
 	}
 	err = r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.UpdateUpload(ctx, next, prev) })
 	switch {

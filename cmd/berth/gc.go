@@ -35,7 +35,7 @@ func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := registry.GCOptions{DryRun: dry, Reconcile: reconcile}
+	opts := registry.GCOptions{DryRun: dry, Reconcile: reconcile, Reclaim: true}
 	if isTerminal(stderr) {
 		last := time.Now()
 		opts.Progress = func(r registry.GCReport) {
@@ -69,7 +69,12 @@ func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
 
 // isTerminal reports whether w is a terminal (progress is shown there only).
 func isTerminal(w io.Writer) bool {
