@@ -256,8 +256,8 @@ func (r *Registry) expireUploads(ctx context.Context, rep *GCReport) error {
 }
 
 // reconcile queues for deletion every stored object that no record owns
-// and that was last written more than twice the upload TTL ago (the TTL
-// plus at most an hour). An object's key carries the id of the upload
+// and that was last written longer ago than the upload TTL plus an hour
+// (plus the TTL, if that is shorter than an hour). An object's key carries the id of the upload
 // that wrote it, and an upload is recorded before its first byte, so an
 // object found unowned that old can belong to no one: its upload expired
 // or completed without it (a crash between the bytes and the record).
