@@ -34,11 +34,15 @@ const (
 	EEmptyUpload              Code = "empty_upload"
 	ETemplateNotFound         Code = "template_not_found"
 	ETemplateAlreadyExists    Code = "template_already_exists"
-	EUnauthenticated          Code = "unauthenticated"
-	ETokenExpired             Code = "token_expired"
-	EAccessDenied             Code = "access_denied"
-	ENotFound                 Code = "not_found"
-	EConflict                 Code = "conflict"
+	// Lifecycle policies and their previews.
+	ELifecyclePolicyNotFound    Code = "lifecycle_policy_not_found"
+	ELifecyclePreviewInProgress Code = "lifecycle_preview_in_progress"
+	ELifecyclePreviewNotFound   Code = "lifecycle_preview_not_found"
+	EUnauthenticated            Code = "unauthenticated"
+	ETokenExpired               Code = "token_expired"
+	EAccessDenied               Code = "access_denied"
+	ENotFound                   Code = "not_found"
+	EConflict                   Code = "conflict"
 	// EUnavailable: the request could not be applied now (it kept losing
 	// races with concurrent requests for the same data) and may be retried.
 	EUnavailable Code = "unavailable"

@@ -73,6 +73,7 @@ type MetaTx interface {
 	UploadTx
 	TemplateTx
 	GCTx
+	LifecycleTx
 }
 
 // RepositoryTx reads and writes repositories.
@@ -155,6 +156,37 @@ type BlobTx interface {
 	DeleteBlob(ctx context.Context, repo, digest string) error
 	// BlobReferenced reports whether any manifest of repo references digest.
 	BlobReferenced(ctx context.Context, repo, digest string) (bool, error)
+}
+
+// LifecycleTx reads and writes lifecycle policies and their previews.
+type LifecycleTx interface {
+	// GetLifecyclePolicy returns a repository's policy text ("" for none)
+	// and when it was last evaluated; ENotFound if the repository is not.
+	GetLifecyclePolicy(ctx context.Context, repo string) (text string, evaluated time.Time, err error)
+	// SetLifecyclePolicy sets (or with "", removes) a repository's policy.
+	SetLifecyclePolicy(ctx context.Context, repo, text string) error
+	// ClaimLifecycleRun records that the policy of repo is evaluated at t,
+	// if it has one and its last evaluation was before since; it reports
+	// whether it did, so that one process at a time evaluates a repository.
+	ClaimLifecycleRun(ctx context.Context, repo string, since, t time.Time) (bool, error)
+	// ListLifecycleRepositories returns up to p.Limit names of repositories
+	// with a policy, after p.After, and the position after the last one.
+	ListLifecycleRepositories(ctx context.Context, p Page) ([]string, string, error)
+	// IndexChildren returns the digests of repo's manifests that an index
+	// or manifest list of repo names.
+	IndexChildren(ctx context.Context, repo string) ([]string, error)
+	// PutLifecyclePreview replaces the preview of a repository.
+	PutLifecyclePreview(ctx context.Context, repo string, p *LifecyclePreview) error
+	// GetLifecyclePreview returns the preview of a repository; ENotFound.
+	GetLifecyclePreview(ctx context.Context, repo string) (*LifecyclePreview, error)
+}
+
+// LifecyclePreview is the last lifecycle policy preview of a repository.
+type LifecyclePreview struct {
+	Policy    string // the text previewed, as sent
+	Status    string // IN_PROGRESS, COMPLETE, FAILED
+	StartedAt time.Time
+	Results   []byte // the registry's encoding of what the policy would do
 }
 
 // GCTx keeps the registry-wide record of stored blobs and the work queues

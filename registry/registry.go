@@ -25,6 +25,9 @@ type Registry struct {
 	log   *slog.Logger
 	gc    GCConfig
 
+	// background counts work that outlives its request (previews).
+	background sync.WaitGroup
+
 	// uploadMu serialises writes to one upload on this process; the
 	// metadata's compare-and-set on Size catches writers elsewhere.
 	uploadMu sync.Map // upload id -> *sync.Mutex

@@ -17,6 +17,9 @@ type CreateRepositoryInput struct {
 	EncryptionType          string
 	KMSKey                  string
 	Tags                    []berth.ResourceTag
+	// LifecyclePolicy, from a creation template, is set in the same
+	// transaction (already checked).
+	LifecyclePolicy string
 }
 
 // CreateRepository creates a repository.
@@ -52,7 +55,12 @@ func (r *Registry) CreateRepository(ctx context.Context, in CreateRepositoryInpu
 		KMSKey:                  in.KMSKey,
 		Tags:                    tags,
 	}
-	err = r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.CreateRepository(ctx, repo) })
+	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		if err := tx.CreateRepository(ctx, repo); err != nil || in.LifecyclePolicy == "" {
+			return err
+		}
+		return tx.SetLifecyclePolicy(ctx, repo.Name, in.LifecyclePolicy)
+	})
 	if berth.IsCode(err, berth.EConflict) {
 		return nil, berth.Errorf(berth.ERepositoryAlreadyExists, "The repository with name '%s' already exists in the registry with id '%s'", in.Name, r.id)
 	}

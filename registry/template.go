@@ -105,6 +105,13 @@ func (in *TemplateInput) apply(t *berth.CreationTemplate) error {
 	if err := set(&t.LifecyclePolicy, in.LifecyclePolicy, "lifecyclePolicy", 30720); err != nil {
 		return err
 	}
+	if t.LifecyclePolicy != "" {
+		p, err := parsePolicy(t.LifecyclePolicy, 0)
+		if err != nil {
+			return err
+		}
+		t.LifecyclePolicy = p.Text
+	}
 	return set(&t.CustomRoleArn, in.CustomRoleArn, "customRoleArn", 2048)
 }
 
@@ -280,6 +287,7 @@ func (r *Registry) createFromTemplate(ctx context.Context, repo string) (created
 		EncryptionType:          tmpl.EncryptionType,
 		KMSKey:                  tmpl.KMSKey,
 		Tags:                    tmpl.ResourceTags,
+		LifecyclePolicy:         tmpl.LifecyclePolicy,
 	})
 	switch {
 	case berth.IsCode(err, berth.ERepositoryAlreadyExists):

@@ -118,3 +118,48 @@ func (m *Server) CollectGarbage(ctx context.Context, o registry.GCOptions) (regi
 	}
 	return rep, err
 }
+
+// lifecycleMetrics count what lifecycle policies did.
+type lifecycleMetrics struct {
+	runs, expired prometheus.Counter
+}
+
+func (m *metrics) lifecycle() *lifecycleMetrics {
+	l := &lifecycleMetrics{
+		runs:    prometheus.NewCounter(prometheus.CounterOpts{Name: "berth_lifecycle_evaluations_total", Help: "Lifecycle policy evaluations this process ran (one per repository and interval, across replicas)."}),
+		expired: prometheus.NewCounter(prometheus.CounterOpts{Name: "berth_lifecycle_expired_images_total", Help: "Images lifecycle policies expired, referrers that went with them included."}),
+	}
+	m.reg.MustRegister(l.runs, l.expired)
+	return l
+}
+
+// runLifecycle evaluates every repository with a lifecycle policy once an
+// interval; it looks every tick (a tenth of the interval, at most a
+// minute), and the metadata store lets one process at a time claim a
+// repository's evaluation.
+func (m *Server) runLifecycle(ctx context.Context, reg *registry.Registry, lm *lifecycleMetrics, interval time.Duration) {
+	t := time.NewTicker(max(min(interval/10, time.Minute), 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := reg.LifecycleRepositories(ctx, func(repo string) error {
+			rep, err := reg.RunLifecycle(ctx, repo, interval)
+			if err != nil {
+				m.log.Warn("lifecycle policy run failed; it runs again next interval", "repository", repo, "err", err)
+				return nil
+			}
+			if rep.Evaluated {
+				lm.runs.Inc()
+				lm.expired.Add(float64(rep.Expired + rep.Referrers))
+			}
+			return ctx.Err()
+		})
+		if err != nil && ctx.Err() == nil {
+			m.log.Warn("listing the repositories with lifecycle policies failed", "err", err)
+		}
+	}
+}

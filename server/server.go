@@ -138,7 +138,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	mux.Handle("/v2/", oci.New(reg, authn, m.log))
 	mux.HandleFunc(ecr.DownloadPrefix, api.Download)
 	m.metrics.uploadsGauge(reg.CountUploads)
-	gcm := m.metrics.gc(reg)
+	gcm, lm := m.metrics.gc(reg), m.metrics.lifecycle()
 	m.reg, m.gcm = reg, gcm
 	mux.Handle("GET /metrics", m.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "ok\nberth %s\n", VersionString()) })
@@ -168,13 +168,20 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, ConnState: m.connState}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(tlsLn) }()
+	var bg context.Context
+	bg, m.stopBackground = context.WithCancel(context.Background())
 	if c.GC.Interval > 0 {
-		var bg context.Context
-		bg, m.stopBackground = context.WithCancel(context.Background())
 		m.background.Add(1)
 		go func() {
 			defer m.background.Done()
 			m.collectGarbage(bg, reg, gcm, c.GC.Interval)
+		}()
+	}
+	if c.LifecycleInterval > 0 {
+		m.background.Add(1)
+		go func() {
+			defer m.background.Done()
+			m.runLifecycle(bg, reg, lm, c.LifecycleInterval)
 		}()
 	}
 	m.banner(ctx, reg, generated)
@@ -286,6 +293,9 @@ func (m *Server) close() []error {
 	if m.stopBackground != nil {
 		m.stopBackground()
 		m.background.Wait()
+	}
+	if m.reg != nil {
+		m.reg.Close()
 	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
