@@ -59,6 +59,11 @@ type Manifest struct {
 	PushedAt time.Time
 	// LastPulledAt is zero until the image is first pulled.
 	LastPulledAt time.Time
+	// ArchivedAt is when the image last moved to the archive storage class
+	// (zero if never); RestoredAt when its last restore from there ends
+	// (zero, or before ArchivedAt, if it has not been restored since).
+	// Status derives the image's status from them.
+	ArchivedAt, RestoredAt time.Time
 	// Blobs are the distributable blobs (config and layers) the manifest needs;
 	// Children are the manifests an index or list names.
 	Blobs    []BlobRef
@@ -76,6 +81,39 @@ type BlobRef struct {
 type Image struct {
 	Manifest
 	Tags []string
+}
+
+// ImageStatus is where an image's storage stands (ECR's imageStatus).
+type ImageStatus string
+
+// Image statuses, as ECR spells them; ImageAny is the filter for all.
+const (
+	ImageActive     ImageStatus = "ACTIVE"
+	ImageArchived   ImageStatus = "ARCHIVED"
+	ImageActivating ImageStatus = "ACTIVATING"
+	ImageAny        ImageStatus = "ANY"
+)
+
+// Status is the image's status at t: ACTIVE unless it was archived and
+// not restored since (ARCHIVED), or its restore ends after t (ACTIVATING).
+func (m *Manifest) Status(t time.Time) ImageStatus {
+	switch {
+	case m.ArchivedAt.IsZero():
+		return ImageActive
+	case !m.RestoredAt.After(m.ArchivedAt):
+		return ImageArchived
+	case t.Before(m.RestoredAt):
+		return ImageActivating
+	}
+	return ImageActive
+}
+
+// ImageFilter selects the images of a list.
+type ImageFilter struct {
+	Tags   TagStatus   // "" or TagStatusAny: all
+	Status ImageStatus // "" or ImageAny: all
+	// Now is the time statuses are reckoned at.
+	Now time.Time
 }
 
 // ImageRef is one (digest, tag) pair, as ECR's ImageIdentifier.

@@ -38,11 +38,13 @@ const (
 	ELifecyclePolicyNotFound    Code = "lifecycle_policy_not_found"
 	ELifecyclePreviewInProgress Code = "lifecycle_preview_in_progress"
 	ELifecyclePreviewNotFound   Code = "lifecycle_preview_not_found"
-	EUnauthenticated            Code = "unauthenticated"
-	ETokenExpired               Code = "token_expired"
-	EAccessDenied               Code = "access_denied"
-	ENotFound                   Code = "not_found"
-	EConflict                   Code = "conflict"
+	// An archive or restore the image's state does not allow.
+	EStorageClassUpdateNotSupported Code = "storage_class_update_not_supported"
+	EUnauthenticated                Code = "unauthenticated"
+	ETokenExpired                   Code = "token_expired"
+	EAccessDenied                   Code = "access_denied"
+	ENotFound                       Code = "not_found"
+	EConflict                       Code = "conflict"
 	// EUnavailable: the request could not be applied now (it kept losing
 	// races with concurrent requests for the same data) and may be retried.
 	EUnavailable Code = "unavailable"

@@ -114,10 +114,13 @@ type ManifestTx interface {
 	// DeleteManifest deletes a manifest, its references and its tags; ENotFound.
 	DeleteManifest(ctx context.Context, repo, digest string) error
 	// ListImages returns images by digest after p.After, with their tags.
-	ListImages(ctx context.Context, repo string, status TagStatus, p Page) ([]Image, string, error)
+	ListImages(ctx context.Context, repo string, f ImageFilter, p Page) ([]Image, string, error)
 	// ListImageRefs returns one (digest, tag) pair per tag and one (digest, "")
 	// per untagged image, ordered by digest then tag, after p.After.
-	ListImageRefs(ctx context.Context, repo string, status TagStatus, p Page) ([]ImageRef, string, error)
+	ListImageRefs(ctx context.Context, repo string, f ImageFilter, p Page) ([]ImageRef, string, error)
+	// SetImageStorage records a manifest's archive and restore times
+	// (Manifest.ArchivedAt, RestoredAt); ENotFound.
+	SetImageStorage(ctx context.Context, repo, digest string, archivedAt, restoredAt time.Time) error
 	// ManifestParents returns the digests of manifests that list digest as a child.
 	ManifestParents(ctx context.Context, repo, digest string) ([]string, error)
 	// ListReferrers returns the manifests whose subject is digest.

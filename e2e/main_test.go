@@ -195,16 +195,32 @@ type image struct {
 	layers []descriptor
 }
 
+// imageBlobs are a config and n small layers, unique to seed.
+func imageBlobs(seed string, n int) [][]byte {
+	blobs := [][]byte{[]byte(fmt.Sprintf(`{"architecture":"amd64","os":"linux","seed":%q}`, seed))}
+	for i := 0; i < n; i++ {
+		blobs = append(blobs, []byte(fmt.Sprintf("layer %d of %s", i, seed)))
+	}
+	return blobs
+}
+
+// imageOf is the image of imageBlobs(seed, n), not pushed.
+func imageOf(seed string, n int) image {
+	blobs := imageBlobs(seed, n)
+	img := image{config: descriptor{MediaType: "application/vnd.docker.container.image.v1+json", Digest: digestOf(blobs[0]), Size: len(blobs[0])}}
+	for _, l := range blobs[1:] {
+		img.layers = append(img.layers, descriptor{MediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", Digest: digestOf(l), Size: len(l)})
+	}
+	return img
+}
+
 // pushImage uploads a config and n small layers, unique to seed.
 func (e *env) pushImage(repo, seed string, n int) image {
 	e.t.Helper()
-	cfg := []byte(fmt.Sprintf(`{"architecture":"amd64","os":"linux","seed":%q}`, seed))
-	img := image{config: descriptor{MediaType: "application/vnd.docker.container.image.v1+json", Digest: e.pushBlob(repo, cfg), Size: len(cfg)}}
-	for i := 0; i < n; i++ {
-		l := []byte(fmt.Sprintf("layer %d of %s", i, seed))
-		img.layers = append(img.layers, descriptor{MediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", Digest: e.pushBlob(repo, l), Size: len(l)})
+	for _, b := range imageBlobs(seed, n) {
+		e.pushBlob(repo, b)
 	}
-	return img
+	return imageOf(seed, n)
 }
 
 func (img image) docker() string {

@@ -103,7 +103,15 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	details := make([]imageDetail, 0, len(images))
+	now := s.reg.Now()
 	for _, img := range images {
+		var archived, activated *awsproto.Epoch
+		if !img.ArchivedAt.IsZero() {
+			archived = awsproto.EpochOf(img.ArchivedAt)
+		}
+		if img.RestoredAt.After(img.ArchivedAt) && !img.RestoredAt.After(now) {
+			activated = awsproto.EpochOf(img.RestoredAt)
+		}
 		details = append(details, imageDetail{
 			RegistryID:             s.reg.ID(),
 			RepositoryName:         img.Repository,
@@ -115,7 +123,9 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 			ImageManifestMediaType: img.MediaType,
 			ArtifactMediaType:      img.ArtifactType,
 			SubjectManifestDigest:  img.Subject,
-			ImageStatus:            "ACTIVE",
+			ImageStatus:            string(img.Status(now)),
+			LastArchivedAt:         archived,
+			LastActivatedAt:        activated,
 		})
 	}
 	resp := map[string]any{"imageDetails": details}

@@ -132,7 +132,7 @@ func (s *Server) getLifecyclePolicyPreview(ctx context.Context, c *call) (any, e
 			action["targetStorageClass"] = r.TargetStorageClass
 		}
 		results = append(results, previewResultShape{ImageTags: r.Tags, ImageDigest: r.Digest, ImagePushedAt: awsproto.EpochOf(r.PushedAt),
-			Action: action, AppliedRulePriority: r.Rule, StorageClass: "STANDARD"})
+			Action: action, AppliedRulePriority: r.Rule, StorageClass: r.StorageClass})
 	}
 	resp["previewResults"] = results
 	summary := map[string]any{"expiringImageTotalCount": out.Expiring}
@@ -144,4 +144,25 @@ func (s *Server) getLifecyclePolicyPreview(ctx context.Context, c *call) (any, e
 		resp["nextToken"] = out.NextToken
 	}
 	return resp, nil
+}
+
+func (s *Server) updateImageStorageClass(ctx context.Context, c *call) (any, error) {
+	in, err := decode[struct {
+		repoInput
+		ImageID            imageIdentifier `json:"imageId"`
+		TargetStorageClass string          `json:"targetStorageClass"`
+	}](c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(c, in.repoInput); err != nil {
+		return nil, err
+	}
+	digest, status, err := s.reg.UpdateImageStorageClass(ctx, in.RepositoryName, in.ImageID.ref(), in.TargetStorageClass)
+	if err != nil {
+		return nil, err
+	}
+	id := in.ImageID
+	id.ImageDigest = digest
+	return map[string]any{"registryId": s.reg.ID(), "repositoryName": in.RepositoryName, "imageId": id, "imageStatus": status}, nil
 }

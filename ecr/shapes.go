@@ -91,6 +91,8 @@ type imageDetail struct {
 	ArtifactMediaType      string          `json:"artifactMediaType,omitempty"`
 	SubjectManifestDigest  string          `json:"subjectManifestDigest,omitempty"`
 	ImageStatus            string          `json:"imageStatus"`
+	LastArchivedAt         *awsproto.Epoch `json:"lastArchivedAt,omitempty"`
+	LastActivatedAt        *awsproto.Epoch `json:"lastActivatedAt,omitempty"`
 }
 
 type filter struct {

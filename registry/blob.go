@@ -142,6 +142,9 @@ func (r *Registry) GetImage(ctx context.Context, repo, reference string) (*berth
 	}
 	if len(failures) > 0 {
 		f := failures[0]
+		if f.archived {
+			return nil, berth.Errorf(berth.EImageNotFound, "%s", f.Reason)
+		}
 		if f.Code == "ImageNotFound" {
 			return nil, berth.Errorf(berth.EImageNotFound, "The manifest %s does not exist in the repository with name '%s' in the registry with id '%s'", reference, repo, r.id)
 		}

@@ -108,10 +108,21 @@ func (r *Registry) PutImage(ctx context.Context, in PutImageInput) (*berth.Image
 			default:
 				return err
 			}
-			if len(tags) == 0 && existing != nil && !in.Idempotent {
+			changed := false
+			if existing != nil && existing.Status(now) != berth.ImageActive {
+				// Pushed again: restored from the archive at once, as ECR does.
+				restored := now
+				if !restored.After(existing.ArchivedAt) {
+					restored = existing.ArchivedAt.Add(time.Nanosecond)
+				}
+				if err := tx.SetImageStorage(ctx, in.Repository, digest, existing.ArchivedAt, restored); err != nil {
+					return err
+				}
+				changed = true
+			}
+			if len(tags) == 0 && existing != nil && !in.Idempotent && !changed {
 				return r.imageExists(digest, "", in.Repository)
 			}
-			changed := false
 			for _, tag := range tags {
 				if current[tag] != "" && TagImmutable(repo, tag) {
 					return berth.Errorf(berth.EImageTagAlreadyExists, "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, in.Repository)
@@ -208,6 +219,8 @@ type ImageFailure struct {
 	ID     berth.ImageRef
 	Code   string
 	Reason string
+	// archived: the image exists, in the archive (or being restored).
+	archived bool
 }
 
 // resolve finds the manifest digest an identifier names, or a failure.
@@ -259,6 +272,11 @@ func (r *Registry) BatchGetImage(ctx context.Context, repo string, ids []berth.I
 			if failure != nil {
 				missing = missing || failure.Code == "ImageNotFound"
 				failures = append(failures, *failure)
+				continue
+			}
+			if st := m.Status(now); st != berth.ImageActive {
+				failures = append(failures, ImageFailure{ID: id, Code: "ImageNotFound", archived: true,
+					Reason: fmt.Sprintf("The image %s is %s: it cannot be pulled until it is restored (UpdateImageStorageClass with targetStorageClass STANDARD) and ACTIVE", m.Digest, st)})
 				continue
 			}
 			if len(accepted) > 0 && !slices.Contains(accepted, m.MediaType) {
@@ -408,8 +426,9 @@ func (r *Registry) DescribeImages(ctx context.Context, in DescribeImagesInput) (
 	if err != nil {
 		return nil, "", err
 	}
-	if active, err := selectsActive(in.ImageStatus); err != nil || !active {
-		return nil, "", r.repoExists(ctx, in.Repository, err)
+	imageStatus, err := validImageStatus(in.ImageStatus)
+	if err != nil {
+		return nil, "", err
 	}
 	if len(in.IDs) > 0 {
 		if in.NextToken != "" || in.MaxResults != nil {
@@ -457,7 +476,8 @@ func (r *Registry) DescribeImages(ctx context.Context, in DescribeImagesInput) (
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := decodeToken(tokenImages+string(status), in.Repository, in.NextToken)
+	kind := tokenImages + string(status) + string(imageStatus)
+	after, err := decodeToken(kind, in.Repository, in.NextToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -467,22 +487,22 @@ func (r *Registry) DescribeImages(ctx context.Context, in DescribeImagesInput) (
 		if _, err := r.getRepo(ctx, tx, in.Repository); err != nil {
 			return err
 		}
-		out, next, err = tx.ListImages(ctx, in.Repository, status, berth.Page{After: after, Limit: limit})
+		out, next, err = tx.ListImages(ctx, in.Repository, berth.ImageFilter{Tags: status, Status: imageStatus, Now: r.nowUTC()}, berth.Page{After: after, Limit: limit})
 		return err
 	})
-	return out, encodeToken(tokenImages+string(status), in.Repository, next), err
+	return out, encodeToken(kind, in.Repository, next), err
 }
 
-// selectsActive validates an imageStatus filter and reports whether it
-// selects ACTIVE images: berth has no archive tier, so every image is.
-func selectsActive(status string) (bool, error) {
-	switch status {
-	case "", "ACTIVE", "ANY":
-		return true, nil
-	case "ARCHIVED", "ACTIVATING":
-		return false, nil
+// validImageStatus validates an imageStatus filter: ECR lists ACTIVE
+// images unless the filter asks for others.
+func validImageStatus(status string) (berth.ImageStatus, error) {
+	switch s := berth.ImageStatus(status); s {
+	case "":
+		return berth.ImageActive, nil
+	case berth.ImageActive, berth.ImageArchived, berth.ImageActivating, berth.ImageAny:
+		return s, nil
 	}
-	return false, invalidParam("filter.imageStatus", "Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]', got '%s", status)
+	return "", invalidParam("filter.imageStatus", "Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]', got '%s", status)
 }
 
 // repoExists returns err if set, else whether repo exists as an error.
@@ -515,14 +535,16 @@ func (r *Registry) ListImages(ctx context.Context, repo string, status berth.Tag
 	if err != nil {
 		return nil, "", err
 	}
-	if active, err := selectsActive(imageStatus); err != nil || !active {
-		return nil, "", r.repoExists(ctx, repo, err)
+	istatus, err := validImageStatus(imageStatus)
+	if err != nil {
+		return nil, "", err
 	}
 	limit, err := pageSize(maxResults)
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := decodeToken(tokenImageRefs+string(status), repo, token)
+	kind := tokenImageRefs + string(status) + string(istatus)
+	after, err := decodeToken(kind, repo, token)
 	if err != nil {
 		return nil, "", err
 	}
@@ -532,10 +554,10 @@ func (r *Registry) ListImages(ctx context.Context, repo string, status berth.Tag
 		if _, err := r.getRepo(ctx, tx, repo); err != nil {
 			return err
 		}
-		out, next, err = tx.ListImageRefs(ctx, repo, status, berth.Page{After: after, Limit: limit})
+		out, next, err = tx.ListImageRefs(ctx, repo, berth.ImageFilter{Tags: status, Status: istatus, Now: r.nowUTC()}, berth.Page{After: after, Limit: limit})
 		return err
 	})
-	return out, encodeToken(tokenImageRefs+string(status), repo, next), err
+	return out, encodeToken(kind, repo, next), err
 }
 
 // BatchDeleteImage deletes images by tag (the tag goes; the image goes with

@@ -47,12 +47,6 @@ func parsePolicy(text string, minLength int) (*lifecycle.Policy, error) {
 	if err != nil {
 		return nil, berth.Errorf(berth.EInvalidParameter, "%s", err.Error())
 	}
-	for _, rule := range p.Rules {
-		if rule.Action == lifecycle.ActionTransition || rule.StorageClass == lifecycle.StorageArchive {
-			return nil, berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: '%sberth does not support the archive storage class yet, so rule %d cannot transition or select archived images; use expire rules'",
-				"Lifecycle policy validation failure: ", rule.Priority)
-		}
-	}
 	return p, nil
 }
 
@@ -131,6 +125,7 @@ type previewResult struct {
 	Action   string   `json:"a"`
 	Target   string   `json:"s,omitempty"`
 	Rule     int      `json:"r"`
+	Archived bool     `json:"c,omitempty"` // the image's class: archive
 }
 
 // StartLifecyclePolicyPreview starts a preview of text, or of the stored
@@ -193,7 +188,7 @@ func (r *Registry) completePreview(ctx context.Context, repo string, started tim
 			pv = nil
 			return err
 		}
-		images, err = snapshot(ctx, tx, repo)
+		images, err = snapshot(ctx, tx, repo, r.nowUTC())
 		return err
 	})
 	if err != nil || pv == nil {
@@ -205,7 +200,8 @@ func (r *Registry) completePreview(ctx context.Context, repo string, started tim
 	} else {
 		var out []previewResult
 		for _, a := range lifecycle.Evaluate(p, images, r.nowUTC()) {
-			out = append(out, previewResult{Digest: a.Digest, Tags: a.Tags, PushedAt: a.PushedAt.UnixNano(), Action: a.Type, Target: a.TargetStorageClass, Rule: a.Rule})
+			out = append(out, previewResult{Digest: a.Digest, Tags: a.Tags, PushedAt: a.PushedAt.UnixNano(), Action: a.Type, Target: a.TargetStorageClass, Rule: a.Rule,
+				Archived: a.StorageClass == lifecycle.StorageArchive})
 		}
 		if results, err = json.Marshal(out); err != nil {
 			return err
@@ -222,7 +218,7 @@ func (r *Registry) completePreview(ctx context.Context, repo string, started tim
 }
 
 // snapshot reads what evaluation needs of every image of repo.
-func snapshot(ctx context.Context, tx berth.MetaTx, repo string) ([]lifecycle.Image, error) {
+func snapshot(ctx context.Context, tx berth.MetaTx, repo string, now time.Time) ([]lifecycle.Image, error) {
 	children, err := tx.IndexChildren(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -234,12 +230,24 @@ func snapshot(ctx context.Context, tx berth.MetaTx, repo string) ([]lifecycle.Im
 	var out []lifecycle.Image
 	page := berth.Page{Limit: 1000}
 	for {
-		images, next, err := tx.ListImages(ctx, repo, berth.TagStatusAny, page)
+		images, next, err := tx.ListImages(ctx, repo, berth.ImageFilter{Now: now}, page)
 		if err != nil {
 			return nil, err
 		}
 		for _, img := range images {
-			out = append(out, lifecycle.Image{Digest: img.Digest, Tags: img.Tags, PushedAt: img.PushedAt, LastPulledAt: img.LastPulledAt, InIndex: inIndex[img.Digest]})
+			li := lifecycle.Image{Digest: img.Digest, Tags: img.Tags, PushedAt: img.PushedAt, LastPulledAt: img.LastPulledAt, InIndex: inIndex[img.Digest],
+				ArchivedAt: img.ArchivedAt}
+			switch img.Status(now) {
+			case berth.ImageArchived:
+				li.StorageClass = lifecycle.StorageArchive
+			case berth.ImageActive:
+				if img.RestoredAt.After(img.ArchivedAt) {
+					li.ActivatedAt = img.RestoredAt
+				}
+			case berth.ImageActivating:
+				continue // on its way back: no rule acts on it until it is
+			}
+			out = append(out, li)
 		}
 		if next == "" {
 			return out, nil
@@ -265,6 +273,7 @@ type PreviewResult struct {
 	Action             string // EXPIRE or TRANSITION
 	TargetStorageClass string // ARCHIVE for a transition
 	Rule               int
+	StorageClass       string // the image's: STANDARD or ARCHIVE
 }
 
 // PreviewOutput is a preview, or one page of it.
@@ -361,7 +370,10 @@ func (r *Registry) GetLifecyclePolicyPreview(ctx context.Context, in PreviewInpu
 		out.NextToken = encodeToken(tokenPreview, in.Repository, strconv.Itoa(end))
 	}
 	for _, res := range keep[start:end] {
-		pr := PreviewResult{Digest: res.Digest, Tags: res.Tags, PushedAt: time.Unix(0, res.PushedAt).UTC(), Action: "EXPIRE", Rule: res.Rule}
+		pr := PreviewResult{Digest: res.Digest, Tags: res.Tags, PushedAt: time.Unix(0, res.PushedAt).UTC(), Action: "EXPIRE", Rule: res.Rule, StorageClass: "STANDARD"}
+		if res.Archived {
+			pr.StorageClass = "ARCHIVE"
+		}
 		if res.Action == lifecycle.ActionTransition {
 			pr.Action, pr.TargetStorageClass = "TRANSITION", "ARCHIVE"
 		}
@@ -375,7 +387,8 @@ type LifecycleReport struct {
 	Evaluated bool // false: no policy, or another process ran it within the interval
 	Images    int  // images evaluated
 	Expired   int  // images deleted by a rule
-	Referrers int  // referrers deleted with their subject
+	Archived  int  // images moved to the archive by a rule
+	Referrers int  // referrers deleted or archived with their subject
 	Skipped   int  // images that changed since evaluation, or that an index came to list
 }
 
@@ -399,7 +412,7 @@ func (r *Registry) RunLifecycle(ctx context.Context, repo string, interval time.
 		if text, _, err = tx.GetLifecyclePolicy(ctx, repo); err != nil || text == "" {
 			return err
 		}
-		images, err = snapshot(ctx, tx, repo)
+		images, err = snapshot(ctx, tx, repo, now)
 		return err
 	})
 	if err != nil || text == "" {
@@ -411,25 +424,32 @@ func (r *Registry) RunLifecycle(ctx context.Context, repo string, interval time.
 	}
 	rep.Images = len(images)
 	for _, a := range lifecycle.Evaluate(p, images, now) {
-		if a.Type != lifecycle.ActionExpire {
-			continue
-		}
-		var deleted []string
+		var done []string
 		err := r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
-			deleted, err = r.expire(ctx, tx, repo, a)
+			if a.Type == lifecycle.ActionTransition {
+				done, err = r.archiveForLifecycle(ctx, tx, repo, a.Digest, a.Tags, a.PushedAt)
+			} else {
+				done, err = r.expire(ctx, tx, repo, a)
+			}
 			return err
 		})
 		if err != nil {
 			return rep, err
 		}
-		if len(deleted) == 0 {
+		if len(done) == 0 {
 			rep.Skipped++
 			r.log.Info("lifecycle: image changed since evaluation; left", "repository", repo, "digest", a.Digest, "rule", a.Rule)
 			continue
 		}
-		rep.Expired++
-		rep.Referrers += len(deleted) - 1
-		r.log.Info("lifecycle: image expired", "repository", repo, "digest", a.Digest, "tags", a.Tags, "pushedAt", a.PushedAt, "rule", a.Rule, "action", a.Type, "referrers", deleted[1:])
+		what := "image expired"
+		if a.Type == lifecycle.ActionTransition {
+			rep.Archived++
+			what = "image archived"
+		} else {
+			rep.Expired++
+		}
+		rep.Referrers += len(done) - 1
+		r.log.Info("lifecycle: "+what, "repository", repo, "digest", a.Digest, "tags", a.Tags, "pushedAt", a.PushedAt, "rule", a.Rule, "action", a.Type, "referrers", done[1:])
 	}
 	return rep, nil
 }

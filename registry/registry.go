@@ -24,6 +24,8 @@ type Registry struct {
 	now   func() time.Time
 	log   *slog.Logger
 	gc    GCConfig
+	// restoreTime is how long a restore from the archive takes.
+	restoreTime time.Duration
 
 	// background counts work that outlives its request (previews).
 	background sync.WaitGroup
@@ -43,11 +45,18 @@ type Config struct {
 	Log *slog.Logger
 	// GC configures garbage collection; zero fields take the defaults.
 	GC GCConfig
+	// RestoreTime is how long a restore from the archive storage class
+	// takes (ACTIVATING, then ACTIVE); 0 is DefaultRestoreTime, negative
+	// is at once.
+	RestoreTime time.Duration
 }
 
 // New returns a registry over the two stores.
 func New(meta berth.MetaStore, blobs berth.BlobStore, c Config) *Registry {
-	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log, gc: c.GC.withDefaults()}
+	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log, gc: c.GC.withDefaults(), restoreTime: c.RestoreTime}
+	if r.restoreTime == 0 {
+		r.restoreTime = DefaultRestoreTime
+	}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -74,6 +83,9 @@ func (r *Registry) Ready(ctx context.Context) error {
 }
 
 func (r *Registry) nowUTC() time.Time { return r.now().UTC() }
+
+// Now is the registry's clock, for doors that show times relative to it.
+func (r *Registry) Now() time.Time { return r.nowUTC() }
 
 // repoNotFound is ECR's RepositoryNotFoundException text.
 func (r *Registry) repoNotFound(name string) error {

@@ -61,6 +61,9 @@ type Config struct {
 	// LifecycleInterval is how often each repository's lifecycle policy
 	// is evaluated and carried out (0: never, in this process).
 	LifecycleInterval time.Duration `json:"lifecycleInterval"`
+	// ArchiveRestoreTime is how long a restore from the archive storage
+	// class takes (ACTIVATING, then ACTIVE).
+	ArchiveRestoreTime time.Duration `json:"archiveRestoreTime"`
 }
 
 func (c Config) scheme() string {
@@ -77,7 +80,8 @@ func selfSignedPath(c Config) string { return filepath.Join(c.DataDir, "tls", "c
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
 		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true, Limits: DefaultLimits(),
-		GC: GCSettings{Interval: 10 * time.Minute, BlobGrace: registry.DefaultBlobGrace, UploadTTL: registry.DefaultUploadTTL}, LifecycleInterval: 24 * time.Hour}
+		GC: GCSettings{Interval: 10 * time.Minute, BlobGrace: registry.DefaultBlobGrace, UploadTTL: registry.DefaultUploadTTL}, LifecycleInterval: 24 * time.Hour,
+		ArchiveRestoreTime: registry.DefaultRestoreTime}
 }
 
 var (
@@ -136,6 +140,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max-connections and max-uploads-per-client must be 0 (no cap) or more")
 	case l.IdleTimeout <= 0 || l.HeaderTimeout <= 0 || l.StallTimeout <= 0:
 		return fmt.Errorf("idle-timeout, header-timeout and stall-timeout must be positive")
+	case c.ArchiveRestoreTime < 0:
+		return fmt.Errorf("archive-restore-time %s: must be positive (0: the default)", c.ArchiveRestoreTime)
 	case c.LifecycleInterval < 0:
 		return fmt.Errorf("lifecycle-interval %s: must be positive (0: lifecycle policies are not run)", c.LifecycleInterval)
 	case c.GC.Interval < 0 || c.GC.BlobGrace < 0 || c.GC.UploadTTL < 0:

@@ -125,7 +125,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 			meta.Close()
 		}
 	}()
-	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now, GC: c.GC.Registry()})
+	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now, GC: c.GC.Registry(), RestoreTime: c.ArchiveRestoreTime})
 	if c.CreateOnPush {
 		if err := reg.EnsureCreateOnPush(ctx); err != nil {
 			return fmt.Errorf("installing the create-on-push template: %w", err)

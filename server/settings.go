@@ -84,6 +84,7 @@ func settings(c *Config) []setting {
 		{"max-uploads-per-client", "BERTH_MAX_UPLOADS_PER_CLIENT", "limits.maxUploadsPerClient", "blob uploads one client address may send at once, 429 past it (0: no cap)", intValue{&l.MaxUploadsPerClient}},
 		{"auth-failures", "BERTH_AUTH_FAILURES", "limits.authFailures", "failed sign-ins a client address may make in a minute before they are refused for a minute (-1: no limit)", intValue{&l.AuthFailures}},
 		{"lifecycle-interval", "BERTH_LIFECYCLE_INTERVAL", "lifecycleInterval", "how often each repository's lifecycle policy is evaluated and carried out, as ECR's \"within 24 hours\" (0: not in this process)", durationValue{&c.LifecycleInterval}},
+		{"archive-restore-time", "BERTH_ARCHIVE_RESTORE_TIME", "archiveRestoreTime", "how long a restore from the archive storage class takes: the image is ACTIVATING, then ACTIVE", durationValue{&c.ArchiveRestoreTime}},
 		{"gc-interval", "BERTH_GC_INTERVAL", "gc.interval", "time between garbage collection sweeps in each process (0: none; berth gc runs one)", durationValue{&c.GC.Interval}},
 		{"gc-blob-grace", "BERTH_GC_BLOB_GRACE", "gc.blobGrace", "how long a blob nothing references, or one a client was just told exists, is kept (above presigned URL lifetimes)", durationValue{&c.GC.BlobGrace}},
 		{"gc-upload-ttl", "BERTH_GC_UPLOAD_TTL", "gc.uploadTTL", "how long an upload may stay idle before it is abandoned and its bytes deleted", durationValue{&c.GC.UploadTTL}},

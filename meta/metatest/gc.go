@@ -278,3 +278,58 @@ func testRaceCollectReference(t *testing.T, s berth.MetaStore) {
 		}
 	}
 }
+
+// testImageStorage: archive and restore times, and the lists filtered by
+// the status they give.
+func testImageStorage(t *testing.T, s berth.MetaStore) {
+	hour := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	update(t, s, func(tx berth.MetaTx) error {
+		if err := tx.CreateRepository(ctx, repo("r")); err != nil {
+			return err
+		}
+		for i := 1; i <= 4; i++ {
+			if err := tx.PutManifest(ctx, mkManifest("r", i, nil, nil, "")); err != nil {
+				return err
+			}
+		}
+		// 1 active; 2 archived; 3 restoring until 5h; 4 restored at 2h.
+		if err := tx.SetImageStorage(ctx, "r", digest(2), hour(1), time.Time{}); err != nil {
+			return err
+		}
+		if err := tx.SetImageStorage(ctx, "r", digest(3), hour(1), hour(5)); err != nil {
+			return err
+		}
+		return tx.SetImageStorage(ctx, "r", digest(4), hour(1), hour(2))
+	})
+	wantCode(t, s.Update(ctx, func(tx berth.MetaTx) error { return tx.SetImageStorage(ctx, "r", digest(9), hour(1), time.Time{}) }), berth.ENotFound)
+	view(t, s, func(tx berth.MetaTx) error {
+		m, err := tx.GetManifest(ctx, "r", digest(3))
+		if err != nil || !m.ArchivedAt.Equal(hour(1)) || !m.RestoredAt.Equal(hour(5)) || m.Status(hour(3)) != berth.ImageActivating || m.Status(hour(6)) != berth.ImageActive {
+			t.Errorf("manifest 3: %+v %v", m, err)
+		}
+		for status, want := range map[berth.ImageStatus][]string{
+			berth.ImageActive:     {digest(1), digest(4)},
+			berth.ImageArchived:   {digest(2)},
+			berth.ImageActivating: {digest(3)},
+			berth.ImageAny:        {digest(1), digest(2), digest(3), digest(4)},
+		} {
+			f := berth.ImageFilter{Status: status, Now: hour(3)}
+			imgs, _, err := tx.ListImages(ctx, "r", f, berth.Page{Limit: 10})
+			var got []string
+			for _, img := range imgs {
+				got = append(got, img.Digest)
+				if status != berth.ImageAny && img.Status(hour(3)) != status {
+					t.Errorf("ListImages %s: %s is %s", status, img.Digest, img.Status(hour(3)))
+				}
+			}
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("ListImages %s: %v %v, want %v", status, got, err, want)
+			}
+			refs, _, err := tx.ListImageRefs(ctx, "r", f, berth.Page{Limit: 10})
+			if err != nil || len(refs) != len(want) {
+				t.Errorf("ListImageRefs %s: %v %v", status, refs, err)
+			}
+		}
+		return nil
+	})
+}

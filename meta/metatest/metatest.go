@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"BlobObjects", testBlobObjects},
 		{"DeletionQueue", testDeletionQueue},
 		{"StaleUploads", testStaleUploads},
+		{"ImageStorage", testImageStorage},
 		{"Uploads", testUploads},
 		{"Templates", testTemplates},
 		{"DeleteRepositoryCascades", testDeleteCascades},
@@ -299,22 +300,22 @@ func testImageLists(t *testing.T, s berth.MetaStore) {
 		return nil
 	})
 	view(t, s, func(tx berth.MetaTx) error {
-		imgs, next, err := tx.ListImages(ctx, "r", berth.TagStatusAny, berth.Page{Limit: 2})
+		imgs, next, err := tx.ListImages(ctx, "r", berth.ImageFilter{Tags: berth.TagStatusAny}, berth.Page{Limit: 2})
 		if err != nil || len(imgs) != 2 || imgs[0].Digest != digest(1) || !slices.Equal(imgs[0].Tags, []string{"x", "y"}) || imgs[1].Tags != nil || next != digest(2) {
 			t.Errorf("images page: %+v %q %v", imgs, next, err)
 		}
-		imgs, _, _ = tx.ListImages(ctx, "r", berth.TagStatusTagged, berth.Page{Limit: 10})
+		imgs, _, _ = tx.ListImages(ctx, "r", berth.ImageFilter{Tags: berth.TagStatusTagged}, berth.Page{Limit: 10})
 		if len(imgs) != 2 {
 			t.Errorf("tagged: %d", len(imgs))
 		}
-		imgs, _, _ = tx.ListImages(ctx, "r", berth.TagStatusUntagged, berth.Page{After: digest(2), Limit: 10})
+		imgs, _, _ = tx.ListImages(ctx, "r", berth.ImageFilter{Tags: berth.TagStatusUntagged}, berth.Page{After: digest(2), Limit: 10})
 		if len(imgs) != 2 || imgs[0].Digest != digest(4) {
 			t.Errorf("untagged after 2: %+v", imgs)
 		}
 		var all []berth.ImageRef
 		after := ""
 		for {
-			refs, next, err := tx.ListImageRefs(ctx, "r", berth.TagStatusAny, berth.Page{After: after, Limit: 2})
+			refs, next, err := tx.ListImageRefs(ctx, "r", berth.ImageFilter{Tags: berth.TagStatusAny}, berth.Page{After: after, Limit: 2})
 			if err != nil {
 				return err
 			}
@@ -329,11 +330,11 @@ func testImageLists(t *testing.T, s berth.MetaStore) {
 		if !slices.Equal(all, want) {
 			t.Errorf("refs %v", all)
 		}
-		refs, _, _ := tx.ListImageRefs(ctx, "r", berth.TagStatusTagged, berth.Page{Limit: 10})
+		refs, _, _ := tx.ListImageRefs(ctx, "r", berth.ImageFilter{Tags: berth.TagStatusTagged}, berth.Page{Limit: 10})
 		if len(refs) != 3 {
 			t.Errorf("tagged refs %v", refs)
 		}
-		refs, _, _ = tx.ListImageRefs(ctx, "r", berth.TagStatusUntagged, berth.Page{Limit: 10})
+		refs, _, _ = tx.ListImageRefs(ctx, "r", berth.ImageFilter{Tags: berth.TagStatusUntagged}, berth.Page{Limit: 10})
 		if len(refs) != 3 || refs[0].Tag != "" {
 			t.Errorf("untagged refs %v", refs)
 		}

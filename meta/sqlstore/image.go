@@ -74,17 +74,43 @@ func fromNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-const manifestColumns = `m.digest, m.media_type, m.artifact_type, m.subject, m.bytes, m.size, m.pushed_at, m.pulled_at`
+const manifestColumns = `m.digest, m.media_type, m.artifact_type, m.subject, m.bytes, m.size, m.pushed_at, m.pulled_at, m.archived_at, m.restored_at`
 
 func scanManifest(row scanner, repo string, extra ...any) (*berth.Manifest, error) {
 	m := berth.Manifest{Repository: repo}
-	var pushed, pulled int64
-	dest := append([]any{&m.Digest, &m.MediaType, &m.ArtifactType, &m.Subject, &m.Bytes, &m.Size, &pushed, &pulled}, extra...)
+	var pushed, pulled, archived, restored int64
+	dest := append([]any{&m.Digest, &m.MediaType, &m.ArtifactType, &m.Subject, &m.Bytes, &m.Size, &pushed, &pulled, &archived, &restored}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	m.PushedAt, m.LastPulledAt = fromNano(pushed), fromNano(pulled)
+	m.ArchivedAt, m.RestoredAt = fromNano(archived), fromNano(restored)
 	return &m, nil
+}
+
+// imageStatusClause selects manifests (alias m) by their status at now:
+// the SQL of berth.Manifest.Status.
+func imageStatusClause(f berth.ImageFilter) (string, []any) {
+	n := f.Now.UnixNano()
+	switch f.Status {
+	case berth.ImageActive:
+		return ` AND (m.archived_at = 0 OR (m.restored_at > m.archived_at AND m.restored_at <= ?))`, []any{n}
+	case berth.ImageArchived:
+		return ` AND m.archived_at <> 0 AND m.restored_at <= m.archived_at`, nil
+	case berth.ImageActivating:
+		return ` AND m.archived_at <> 0 AND m.restored_at > m.archived_at AND m.restored_at > ?`, []any{n}
+	}
+	return "", nil
+}
+
+// SetImageStorage implements berth.ManifestTx.
+func (t *Tx) SetImageStorage(ctx context.Context, repo, digest string, archivedAt, restoredAt time.Time) error {
+	id, err := t.repoID(ctx, repo)
+	if err != nil {
+		return err
+	}
+	return t.execOne(ctx, "manifest", digest, `UPDATE manifests SET archived_at = ?, restored_at = ? WHERE repo_id = ? AND digest = ?`,
+		toNano(archivedAt), toNano(restoredAt), id, digest)
 }
 
 // GetManifest implements berth.ManifestTx.
@@ -136,16 +162,17 @@ func statusClause(status berth.TagStatus, tagged string) string {
 }
 
 // ListImages implements berth.ManifestTx.
-func (t *Tx) ListImages(ctx context.Context, repo string, status berth.TagStatus, p berth.Page) ([]berth.Image, string, error) {
+func (t *Tx) ListImages(ctx context.Context, repo string, f berth.ImageFilter, p berth.Page) ([]berth.Image, string, error) {
 	id, err := t.repoID(ctx, repo)
 	if err != nil {
 		return nil, "", err
 	}
+	sc, sargs := imageStatusClause(f)
 	q := `SELECT ` + manifestColumns + `, (SELECT string_agg(t.name, ',' ORDER BY t.name) FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)
 		FROM manifests m WHERE m.repo_id = ? AND m.digest > ?` +
-		statusClause(status, `EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)`) +
+		statusClause(f.Tags, `EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest)`) + sc +
 		` ORDER BY m.digest LIMIT ?`
-	rows, err := t.query(ctx, q, id, p.After, p.Limit+1)
+	rows, err := t.query(ctx, q, append(append([]any{id, p.After}, sargs...), p.Limit+1)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -176,17 +203,18 @@ func (t *Tx) ListImages(ctx context.Context, repo string, status berth.TagStatus
 
 // ListImageRefs implements berth.ManifestTx. The position is digest and tag
 // joined by a space, which neither can contain.
-func (t *Tx) ListImageRefs(ctx context.Context, repo string, status berth.TagStatus, p berth.Page) ([]berth.ImageRef, string, error) {
+func (t *Tx) ListImageRefs(ctx context.Context, repo string, f berth.ImageFilter, p berth.Page) ([]berth.ImageRef, string, error) {
 	id, err := t.repoID(ctx, repo)
 	if err != nil {
 		return nil, "", err
 	}
 	afterDigest, afterTag, _ := strings.Cut(p.After, " ")
+	sc, sargs := imageStatusClause(f)
 	q := `SELECT d, tg FROM (SELECT m.digest AS d, coalesce(t.name, '') AS tg FROM manifests m
 		LEFT JOIN tags t ON t.repo_id = m.repo_id AND t.digest = m.digest
-		WHERE m.repo_id = ?` + statusClause(status, `t.name IS NOT NULL`) + `) AS refs
+		WHERE m.repo_id = ?` + statusClause(f.Tags, `t.name IS NOT NULL`) + sc + `) AS refs
 		WHERE (d, tg) > (?, ?) ORDER BY d, tg LIMIT ?`
-	rows, err := t.query(ctx, q, id, afterDigest, afterTag, p.Limit+1)
+	rows, err := t.query(ctx, q, append(append([]any{id}, sargs...), afterDigest, afterTag, p.Limit+1)...)
 	if err != nil {
 		return nil, "", err
 	}

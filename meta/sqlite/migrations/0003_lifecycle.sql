@@ -10,3 +10,7 @@ CREATE TABLE IF NOT EXISTS lifecycle_previews (
 	started_at INTEGER NOT NULL,
 	results    TEXT NOT NULL DEFAULT ''
 );
+-- The archive storage class: when an image was last archived, and when
+-- its last restore ends (Unix nanoseconds, 0 for never).
+ALTER TABLE manifests ADD COLUMN archived_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE manifests ADD COLUMN restored_at INTEGER NOT NULL DEFAULT 0;
