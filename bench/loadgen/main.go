@@ -59,7 +59,25 @@ func main() {
 	flag.StringVar(&o.peerS3, "peer-s3", "", "with -scaleout: a Distribution binary to run on the same S3")
 	flag.StringVar(&o.postgres, "postgres", os.Getenv("BERTH_TEST_POSTGRES"), "with -scaleout: a PostgreSQL server URL (each berth gets a database of its own)")
 	flag.StringVar(&o.s3, "s3", os.Getenv("BERTH_TEST_S3"), "with -scaleout: an s3:// URL as berth's --blobs takes (each registry gets a prefix of its own)")
+	var gc gcOptions
+	var gcMode bool
+	flag.BoolVar(&gcMode, "gc", false, "the garbage collection figures instead (bench/RESULTS-gc.md): berth in this process")
+	flag.IntVar(&gc.blobs, "gc-blobs", 100000, "with -gc: blobs stored before the sweep")
+	flag.DurationVar(&gc.window, "gc-window", 20*time.Second, "with -gc: how long the baseline pushes run")
 	flag.Parse()
+	if gcMode {
+		gc.out = o.out
+		if o.out == "bench/RESULTS.md" {
+			gc.out = "bench/RESULTS-gc.md"
+		}
+		if o.quick {
+			gc.blobs, gc.window, gc.out = 2000, 2*time.Second, ""
+		}
+		if err := runGC(gc); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if o.berth == "" {
 		log.Fatal("loadgen: -berth is required")
 	}
