@@ -288,3 +288,116 @@ func TestLifecycleFromTemplate(t *testing.T) {
 		t.Fatalf("repository created on push has policy %s", *got.LifecyclePolicyText)
 	}
 }
+
+// lcImage is an image of a documented example: its name, tags, and how
+// many days ago it was pushed (just under, as ecr-lifecycle.md §7 says),
+// plus minutes for images of the same day listed later.
+type lcImage struct {
+	name    string
+	days    int
+	minutes int
+	tags    []string
+}
+
+// TestLifecyclePolicyTable runs the user guide's examples (ecr-lifecycle.md
+// §7) against a real server: each repository's images pushed at the days
+// the example gives (the server's clock moved between pushes), the policy
+// previewed, then put and run by the scheduler, and the images left
+// compared with the example's.
+func TestLifecyclePolicyTable(t *testing.T) {
+	e := startWith(t, func(c *serverConfig) { c.LifecycleInterval = 100 * time.Millisecond }).clocked()
+	rule := func(prio int, selection string) string {
+		return fmt.Sprintf(`{"rulePriority":%d,"selection":%s,"action":{"type":"expire"}}`, prio, selection)
+	}
+	tagged := func(prefixes, countType string, n int) string {
+		unit := ""
+		if strings.HasPrefix(countType, "since") {
+			unit = `"countUnit":"days",`
+		}
+		return fmt.Sprintf(`{"tagStatus":"tagged","tagPatternList":[%s],"countType":%q,%s"countNumber":%d}`, prefixes, countType, unit, n)
+	}
+	multi := []lcImage{{"A", 10, 0, []string{"beta-1", "prod-1"}}, {"B", 9, 0, []string{"beta-2", "prod-2"}}, {"C", 8, 0, []string{"beta-3"}}}
+	for i, c := range []struct {
+		name    string
+		rules   []string
+		images  []lcImage
+		expired string
+	}{
+		{"E1", []string{rule(1, tagged(`"prod*"`, "imageCountMoreThan", 1)), rule(2, tagged(`"beta*"`, "imageCountMoreThan", 1))}, multi, "A"},
+		{"E2", []string{rule(1, tagged(`"beta*"`, "imageCountMoreThan", 1)), rule(2, tagged(`"prod*"`, "imageCountMoreThan", 1))}, multi, "A B"},
+		{"E3", []string{rule(1, tagged(`"alpha*","beta*"`, "sinceImagePushed", 5))}, []lcImage{{"A", 12, 0, []string{"alpha-1"}}, {"B", 11, 0, []string{"beta-1"}},
+			{"C", 10, 0, []string{"alpha-2", "beta-2"}}, {"D", 4, 0, []string{"alpha-3"}}, {"E", 3, 0, []string{"beta-3"}}, {"F", 2, 0, []string{"alpha-4", "beta-4"}}}, "C"},
+		{"E4", []string{rule(1, tagged(`"alpha*","beta*"`, "imageCountMoreThan", 1))}, []lcImage{{"A", 10, 0, []string{"alpha-1", "beta-1", "gamma-1"}},
+			{"B", 9, 0, []string{"alpha-2", "beta-2"}}, {"C", 8, 0, []string{"alpha-3", "beta-3", "gamma-2"}}}, "A B"},
+		{"E5", []string{rule(1, `{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1}`)}, []lcImage{{"A", 4, 0, []string{"alpha-1"}},
+			{"B", 3, 0, []string{"beta-1"}}, {"C", 2, 0, nil}, {"D", 1, 0, []string{"alpha-2"}}}, "A B C"},
+		{"E6", []string{rule(1, tagged(`"alpha*"`, "imageCountMoreThan", 1)), rule(2, `{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1}`),
+			rule(3, `{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1}`)}, []lcImage{{"A", 4, 0, []string{"alpha-1", "beta-1"}},
+			{"B", 3, 0, nil}, {"C", 2, 0, []string{"alpha-2"}}, {"D", 1, 0, []string{"git-hash"}}, {"E", 1, 1, nil}}, "A B D"},
+		{"S1", []string{rule(1, tagged(`"prod*"`, "sinceImagePushed", 14))}, []lcImage{{"dev-1", 30, 0, []string{"dev-1"}}, {"U", 30, 1, nil},
+			{"prod-1", 20, 0, []string{"prod-1"}}, {"prod-2", 10, 0, []string{"prod-2"}}}, "prod-1"},
+		{"S2", []string{rule(1, `{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1}`)}, []lcImage{{"T", 5, 0, []string{"t"}},
+			{"U1", 3, 0, nil}, {"U2", 2, 0, nil}, {"U3", 1, 0, nil}}, "U1 U2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			repo := fmt.Sprint("table-", i)
+			e.createRepo(repo)
+			// The images, oldest first, each pushed when the example says
+			// relative to a "now" that follows the last.
+			base := e.clock.Now()
+			last := base.Add(time.Duration(c.images[0].days)*24*time.Hour + 365*24*time.Hour)
+			byDigest := map[string]string{}
+			for _, img := range c.images {
+				at := last.Add(-time.Duration(img.days)*24*time.Hour + time.Hour + time.Duration(img.minutes)*time.Minute)
+				e.clock.Advance(at.Sub(e.clock.Now()))
+				pushed := e.pushImage(repo, repo+"/"+img.name, 1)
+				m := pushed.docker()
+				must[*ecr.PutImageOutput](t)(e.putImage(repo, m, ""))
+				for _, tag := range img.tags {
+					must[*ecr.PutImageOutput](t)(e.putImage(repo, m, tag))
+				}
+				byDigest[digestOf([]byte(m))] = img.name
+			}
+			e.clock.Advance(last.Sub(e.clock.Now()))
+			policy := `{"rules":[` + strings.Join(c.rules, ",") + `]}`
+			must[*ecr.StartLifecyclePolicyPreviewOutput](t)(e.ecr.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: &repo, LifecyclePolicyText: &policy}))
+			var previewed []string
+			for _, r := range e.waitPreview(t, repo).PreviewResults {
+				previewed = append(previewed, byDigest[*r.ImageDigest])
+			}
+			slices.Sort(previewed)
+			if got := strings.Join(previewed, " "); got != c.expired {
+				t.Fatalf("preview expires %q, want %q", got, c.expired)
+			}
+			must[*ecr.PutLifecyclePolicyOutput](t)(e.ecr.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &policy}))
+			// One scheduler runs the repositories one after another: once a
+			// second run has started, the first has ended.
+			var first time.Time
+			for {
+				got := must[*ecr.GetLifecyclePolicyOutput](t)(e.ecr.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: &repo}))
+				at := aws.ToTime(got.LastEvaluatedAt)
+				if first.IsZero() && !at.Before(last.Truncate(time.Millisecond)) {
+					first = at
+				} else if !first.IsZero() && at.After(first) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			var left []string
+			for _, d := range e.listed(t, repo, types.ImageStatusFilterAny) {
+				left = append(left, byDigest[d])
+			}
+			var want []string
+			for _, img := range c.images {
+				if !slices.Contains(strings.Fields(c.expired), img.name) {
+					want = append(want, img.name)
+				}
+			}
+			slices.Sort(left)
+			slices.Sort(want)
+			if !slices.Equal(left, want) {
+				t.Fatalf("left %v, want %v", left, want)
+			}
+		})
+	}
+}
