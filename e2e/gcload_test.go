@@ -200,20 +200,26 @@ func ecrWriter(e *env, l *gcLoad, w int, stop chan struct{}) {
 		default:
 		}
 		blobs := [][]byte{[]byte(fmt.Sprintf(`{"writer":%d,"image":%d}`, w, i)), poolLayer(rng.IntN(poolSize)), poolLayer(rng.IntN(poolSize)), []byte(fmt.Sprintf("own layer %d/%d", w, i))}
+		// A push refused because a blob went meanwhile is counted and
+		// tried again, a few times: with a grace period of a nanosecond on
+		// a slow store, a push may keep losing, and the writer moves on.
 		var d string
-		for attempt := 0; ; attempt++ {
-			var err error
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
 			d, err = ecrPush(e, repo, blobs)
 			var lnf *types.LayersNotFoundException
-			if errors.As(err, &lnf) && attempt < 5 {
-				l.gcFailed.Add(1)
-				continue
+			if !errors.As(err, &lnf) {
+				break
 			}
-			if err != nil {
-				l.fail(fmt.Errorf("writer %d: push %d: %w", w, i, err))
-				return
-			}
-			break
+			l.gcFailed.Add(1)
+		}
+		var lnf *types.LayersNotFoundException
+		if errors.As(err, &lnf) {
+			continue
+		}
+		if err != nil {
+			l.fail(fmt.Errorf("writer %d: push %d: %w", w, i, err))
+			return
 		}
 		l.pushes.Add(1)
 		l.mu.Lock()
@@ -360,13 +366,14 @@ func ociWriter(e *env, l *gcLoad, stop chan struct{}) {
 			l.fail(err)
 			return
 		}
-		for attempt := 0; ; attempt++ {
-			err = remote.Write(ref, img, opts...)
-			if err != nil && strings.Contains(err.Error(), "MANIFEST_BLOB_UNKNOWN") && attempt < 5 {
-				l.gcFailed.Add(1)
-				continue
+		for attempt := 0; attempt < 5; attempt++ {
+			if err = remote.Write(ref, img, opts...); err == nil || !strings.Contains(err.Error(), "MANIFEST_BLOB_UNKNOWN") {
+				break
 			}
-			break
+			l.gcFailed.Add(1)
+		}
+		if err != nil && strings.Contains(err.Error(), "MANIFEST_BLOB_UNKNOWN") {
+			continue // kept losing to the sweeps: moves on, as the ECR writers do
 		}
 		if err != nil {
 			l.fail(fmt.Errorf("oci writer: push %d: %w", i, err))
