@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/lifecycle"
 )
 
 var (
@@ -93,7 +94,7 @@ func validMutability(m berth.TagMutability, filters []string) error {
 func TagImmutable(repo *berth.Repository, tag string) bool {
 	matches := func() bool {
 		for _, f := range repo.TagMutabilityExclusions {
-			if wildcardMatch(f, tag) {
+			if lifecycle.Glob(f, tag) {
 				return true
 			}
 		}
@@ -108,28 +109,6 @@ func TagImmutable(repo *berth.Repository, tag string) bool {
 		return matches()
 	}
 	return false
-}
-
-// wildcardMatch matches s against a pattern where '*' stands for any run of
-// characters (including none) and every other character for itself.
-func wildcardMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return len(s) >= len(last) && strings.HasSuffix(s, last)
 }
 
 // validResourceTags checks repository resource tags.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/lifecycle"
 )
 
 func TestWildcardMatch(t *testing.T) {
@@ -31,8 +32,8 @@ func TestWildcardMatch(t *testing.T) {
 		{".", "a", false}, // '.' is literal, unlike moto's regex
 	}
 	for _, c := range cases {
-		if got := wildcardMatch(c.pattern, c.s); got != c.want {
-			t.Errorf("wildcardMatch(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
+		if got := lifecycle.Glob(c.pattern, c.s); got != c.want {
+			t.Errorf("Glob(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
 		}
 	}
 }

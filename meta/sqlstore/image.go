@@ -386,7 +386,13 @@ func (t *Tx) ListTags(ctx context.Context, repo string, p berth.Page) ([]string,
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := t.strings(ctx, `SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?`, id, p.After, p.Limit+1)
+	return t.stringPage(ctx, p, `SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?`, id, p.After, p.Limit+1)
+}
+
+// stringPage runs q, which selects up to p.Limit+1 names after p.After,
+// and returns a page of them and the position after it ("" at the end).
+func (t *Tx) stringPage(ctx context.Context, p berth.Page, q string, args ...any) ([]string, string, error) {
+	out, err := t.strings(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
 	}

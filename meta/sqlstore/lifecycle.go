@@ -36,16 +36,7 @@ func (t *Tx) ClaimLifecycleRun(ctx context.Context, repo string, since, at time.
 
 // ListLifecycleRepositories implements berth.LifecycleTx.
 func (t *Tx) ListLifecycleRepositories(ctx context.Context, p berth.Page) ([]string, string, error) {
-	out, err := t.strings(ctx, `SELECT name FROM repositories WHERE lifecycle_policy <> '' AND name > ? ORDER BY name LIMIT ?`, p.After, p.Limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > p.Limit {
-		out = out[:p.Limit]
-		next = out[len(out)-1]
-	}
-	return out, next, nil
+	return t.stringPage(ctx, p, `SELECT name FROM repositories WHERE lifecycle_policy <> '' AND name > ? ORDER BY name LIMIT ?`, p.After, p.Limit+1)
 }
 
 // IndexChildren implements berth.LifecycleTx.
