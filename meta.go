@@ -221,6 +221,10 @@ type GCTx interface {
 	// t, earliest first. In an Update it locks them as LockBlobObject does,
 	// passing over any another Update holds.
 	DueBlobs(ctx context.Context, t time.Time, limit int) ([]string, error)
+	// ClearReferencedReviews clears the review of up to limit blobs due at
+	// t that a manifest references, and returns how many it cleared. A
+	// review moved past t meanwhile (a release) stays.
+	ClearReferencedReviews(ctx context.Context, t time.Time, limit int) (int, error)
 	// BlobInUse reports whether a manifest of any repository references digest.
 	BlobInUse(ctx context.Context, digest string) (bool, error)
 	// QueueDeletion queues an object for removal (idempotent by key).

@@ -91,7 +91,7 @@ func (m *Server) collectGarbage(ctx context.Context, reg *registry.Registry, g *
 		}
 		start := time.Now()
 		reconcile := start.Sub(lastReconcile) >= reconcileEvery
-		rep, err := reg.CollectGarbage(ctx, registry.GCOptions{Reconcile: reconcile})
+		rep, err := reg.CollectGarbage(ctx, registry.GCOptions{Reconcile: reconcile, Share: registry.DefaultShare})
 		if reconcile && err == nil {
 			lastReconcile = start
 		}

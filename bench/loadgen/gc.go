@@ -37,13 +37,15 @@ func gcImage(t *target, repo string, n int) error {
 	return t.putManifest(repo, fmt.Sprint("p", n), smallImage{config: cfg, layer: layer}.manifest(n))
 }
 
-// pushFor pushes images with c workers until stop closes and returns how
-// many it pushed and the first error.
-func pushFor(t *target, repo string, c int, stop chan struct{}) (int64, error) {
+// pushFor pushes images with c workers until stop closes and returns the
+// median of the images pushed in each second, and the first error.
+func pushFor(t *target, repo string, c int, stop chan struct{}) (float64, error) {
 	var n atomic.Int64
 	var firstErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	start := time.Now()
+	var perSecond []int
 	for w := 0; w < c; w++ {
 		wg.Add(1)
 		go func() {
@@ -54,19 +56,32 @@ func pushFor(t *target, repo string, c int, stop chan struct{}) (int64, error) {
 					return
 				default:
 				}
-				if err := gcImage(t, repo, int(n.Add(1))); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
+				err := gcImage(t, repo, int(n.Add(1)))
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				sec := int(time.Since(start) / time.Second)
+				for len(perSecond) <= sec {
+					perSecond = append(perSecond, 0)
+				}
+				perSecond[sec]++
+				mu.Unlock()
+				if err != nil {
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return n.Load(), firstErr
+	if len(perSecond) > 1 {
+		perSecond = perSecond[:len(perSecond)-1] // the last second is partial
+	}
+	rates := make([]float64, len(perSecond))
+	for i, c := range perSecond {
+		rates[i] = float64(c)
+	}
+	return median(rates), firstErr
 }
 
 func runGC(o gcOptions) error {
@@ -75,11 +90,15 @@ func runGC(o gcOptions) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	grace := 2 * time.Second
+	// berth's clock runs a day ahead once the store is seeded: every
+	// seeded blob is then past the (default) grace period, and the blobs
+	// the measured pushes store are not, as in a sweep of a real day.
+	var offset atomic.Int64
 	srv := server.New(io.Discard, io.Discard)
+	srv.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	srv.Config = server.Config{Addr: freePort(), DataDir: dir, RegistryID: "000000000000", Region: "us-east-1", Metadata: "sqlite", Blobs: "filesystem",
 		Migrate: true, CreateOnPush: true, AccessKeyID: benchKey, SecretAccessKey: benchSecret,
-		GC: server.GCSettings{BlobGrace: grace}}
+	}
 	if err := srv.Run(context.Background()); err != nil {
 		return err
 	}
@@ -123,53 +142,61 @@ func runGC(o gcOptions) error {
 		return fmt.Errorf("seeding: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "gc bench: %d blobs in %d images stored in %s\n", images*10, images, time.Since(start).Round(time.Second))
-	time.Sleep(grace + time.Second) // every seeded blob is due for review
+	offset.Store(int64(25 * time.Hour)) // every seeded blob is due for review
 
 	// Baseline: pushes alone.
 	stop := make(chan struct{})
 	time.AfterFunc(o.window, func() { close(stop) })
-	t0 := time.Now()
-	base, err := pushFor(t, "push", 4, stop)
+	baseRate, err := pushFor(t, "push", 4, stop)
 	if err != nil {
 		return fmt.Errorf("baseline pushes: %w", err)
 	}
-	baseRate := float64(base) / time.Since(t0).Seconds()
 
 	// The same pushes while a sweep runs.
-	time.Sleep(grace + time.Second) // the baseline's blobs are due too
 	stop = make(chan struct{})
 	var rep registry.GCReport
 	var sweepErr error
 	var sweep time.Duration
 	go func() {
 		s0 := time.Now()
-		rep, sweepErr = srv.CollectGarbage(context.Background(), registry.GCOptions{})
+		rep, sweepErr = srv.CollectGarbage(context.Background(), registry.GCOptions{Share: registry.DefaultShare}) // as the periodic sweeps
 		sweep = time.Since(s0)
 		close(stop)
 	}()
-	t1 := time.Now()
-	during, err := pushFor(t, "push", 4, stop)
+	duringRate, err := pushFor(t, "push", 4, stop)
 	if err != nil {
 		return fmt.Errorf("pushes during the sweep: %w", err)
 	}
 	if sweepErr != nil {
 		return sweepErr
 	}
-	duringRate := float64(during) / time.Since(t1).Seconds()
+
+	// Alone again, after the sweep: the store has grown meanwhile, so the
+	// baseline is the mean of before and after.
+	stop = make(chan struct{})
+	time.AfterFunc(o.window, func() { close(stop) })
+	afterRate, err := pushFor(t, "push", 4, stop)
+	if err != nil {
+		return fmt.Errorf("pushes after the sweep: %w", err)
+	}
+	alone := (baseRate + afterRate) / 2
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "# berth garbage collection benchmark\n\n")
 	fmt.Fprintf(&b, "`bench/run --gc` (this file; `-gc-blobs %d`), %s, on the embedded default (SQLite + filesystem,\n", o.blobs, time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "durable commits), berth and the load generator in one process on this machine's cores.\n\n")
 	fmt.Fprintf(&b, "The store: %d blobs in %d images; the images of one in ten deleted, so %d blobs (a tenth) are\n", images*10, images, images)
-	fmt.Fprintf(&b, "unreferenced. Every blob is due for review when the sweep starts. Pushes: four clients, each\n")
-	fmt.Fprintf(&b, "image two new blobs (monolithic upload) and a manifest.\n\n")
+	fmt.Fprintf(&b, "unreferenced. Every stored blob is due for review when the sweep starts (berth's clock moved a day on),\n")
+	fmt.Fprintf(&b, "and the pushed ones are not (the default grace period, 24 h). Pushes: four clients, each\n")
+	fmt.Fprintf(&b, "image two new blobs (monolithic upload) and a manifest; each rate is the median of the images pushed\n")
+	fmt.Fprintf(&b, "in each second of its phase.\n\n")
 	fmt.Fprintf(&b, "| figure | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| sweep: blobs reviewed | %d |\n| sweep: blobs deleted (unreferenced) | %d |\n| sweep: objects deleted from storage | %d |\n", rep.Reviewed, rep.BlobsDeleted, rep.ObjectsDeleted)
 	fmt.Fprintf(&b, "| sweep duration, with pushes running | %s |\n", sweep.Round(time.Millisecond))
-	fmt.Fprintf(&b, "| pushes, images/s, alone (%s) | %.0f |\n", o.window, baseRate)
+	fmt.Fprintf(&b, "| pushes, images/s, alone before the sweep (%s) | %.0f |\n", o.window, baseRate)
 	fmt.Fprintf(&b, "| pushes, images/s, during the sweep | %.0f |\n", duringRate)
-	fmt.Fprintf(&b, "| **pushes during the sweep / alone** (target ≥ 0.90) | **%.2f** |\n", duringRate/baseRate)
+	fmt.Fprintf(&b, "| pushes, images/s, alone after the sweep (%s) | %.0f |\n", o.window, afterRate)
+	fmt.Fprintf(&b, "| **pushes during the sweep / alone (the mean of before and after)** (target ≥ 0.90) | **%.2f** |\n", duringRate/alone)
 	fmt.Fprint(os.Stdout, b.String())
 	if o.out == "" {
 		return nil

@@ -36,6 +36,11 @@ func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts := registry.GCOptions{DryRun: dry, Reconcile: reconcile, Reclaim: true}
+	if c.Metadata != "sqlite" {
+		// Replicas serve meanwhile: as gentle as their own sweeps. On the
+		// embedded default berth is stopped, and the sweep runs flat out.
+		opts.Share = registry.DefaultShare
+	}
 	if isTerminal(stderr) {
 		last := time.Now()
 		opts.Progress = func(r registry.GCReport) {

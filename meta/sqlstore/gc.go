@@ -142,6 +142,21 @@ func (t *Tx) DueBlobs(ctx context.Context, at time.Time, limit int) ([]string, e
 	return t.strings(ctx, q, at.UnixNano(), limit)
 }
 
+// ClearReferencedReviews implements berth.GCTx. The outer condition on
+// review_after is checked again against a row a concurrent Update changed
+// (PostgreSQL re-reads it), so a review a release moved on is kept.
+func (t *Tx) ClearReferencedReviews(ctx context.Context, at time.Time, limit int) (int, error) {
+	n := at.UnixNano()
+	res, err := t.exec(ctx, `UPDATE blob_objects SET review_after = NULL WHERE review_after <= ? AND digest IN (
+		SELECT o.digest FROM blob_objects o WHERE o.review_after <= ?
+		AND EXISTS (SELECT 1 FROM manifest_refs r WHERE r.ref = o.digest AND r.kind = ?) ORDER BY o.review_after LIMIT ?)`, n, n, refBlob, limit)
+	if err != nil {
+		return 0, err
+	}
+	cleared, err := res.RowsAffected()
+	return int(cleared), err
+}
+
 // BlobInUse implements berth.GCTx.
 func (t *Tx) BlobInUse(ctx context.Context, digest string) (bool, error) {
 	var one int
