@@ -165,17 +165,17 @@ func TestLifecycleArchive(t *testing.T) {
 	policy := `{"rules":[
 		{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["v0"],"countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"transition","targetStorageClass":"archive"}},
 		{"rulePriority":2,"selection":{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}`
-	must[*ecr.PutLifecyclePolicyOutput](t)(e.ecr.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("lca"), LifecyclePolicyText: &policy}))
-	// The preview shows the transition of v0 only.
-	must[*ecr.StartLifecyclePolicyPreviewOutput](t)(e.ecr.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: aws.String("lca")}))
+	// The preview (of the text, before it is stored and run) shows the
+	// transition of v0 only.
 	e.clock.Advance(31 * 24 * time.Hour)
-	must[*ecr.StartLifecyclePolicyPreviewOutput](t)(e.ecr.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: aws.String("lca")}))
+	must[*ecr.StartLifecyclePolicyPreviewOutput](t)(e.ecr.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: aws.String("lca"), LifecyclePolicyText: &policy}))
 	pv := e.waitPreview(t, "lca")
 	if len(pv.PreviewResults) != 1 || *pv.PreviewResults[0].ImageDigest != digests[0] || pv.PreviewResults[0].Action.Type != types.ImageActionTypeTransition ||
 		pv.PreviewResults[0].Action.TargetStorageClass != types.LifecyclePolicyTargetStorageClassArchive || len(pv.Summary.TransitioningImageTotalCounts) != 1 ||
 		*pv.Summary.TransitioningImageTotalCounts[0].ImageTotalCount != 1 {
 		t.Fatalf("preview: %+v %+v", pv.PreviewResults, pv.Summary)
 	}
+	must[*ecr.PutLifecyclePolicyOutput](t)(e.ecr.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("lca"), LifecyclePolicyText: &policy}))
 	for e.imageStatus(t, "lca", digests[0]).ImageStatus != types.ImageStatusArchived {
 		time.Sleep(50 * time.Millisecond)
 	}
