@@ -108,6 +108,15 @@ func (m *Manifest) Status(t time.Time) ImageStatus {
 	return ImageActive
 }
 
+// ActivatedAt is when the image was last restored from the archive, as of
+// t; zero if it never was, or its restore has not ended by t.
+func (m *Manifest) ActivatedAt(t time.Time) time.Time {
+	if m.RestoredAt.After(m.ArchivedAt) && !m.RestoredAt.After(t) {
+		return m.RestoredAt
+	}
+	return time.Time{}
+}
+
 // ImageFilter selects the images of a list.
 type ImageFilter struct {
 	Tags   TagStatus   // "" or TagStatusAny: all

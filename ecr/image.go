@@ -105,13 +105,6 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 	details := make([]imageDetail, 0, len(images))
 	now := s.reg.Now()
 	for _, img := range images {
-		var archived, activated *awsproto.Epoch
-		if !img.ArchivedAt.IsZero() {
-			archived = awsproto.EpochOf(img.ArchivedAt)
-		}
-		if img.RestoredAt.After(img.ArchivedAt) && !img.RestoredAt.After(now) {
-			activated = awsproto.EpochOf(img.RestoredAt)
-		}
 		details = append(details, imageDetail{
 			RegistryID:             s.reg.ID(),
 			RepositoryName:         img.Repository,
@@ -124,8 +117,8 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 			ArtifactMediaType:      img.ArtifactType,
 			SubjectManifestDigest:  img.Subject,
 			ImageStatus:            string(img.Status(now)),
-			LastArchivedAt:         archived,
-			LastActivatedAt:        activated,
+			LastArchivedAt:         awsproto.EpochOf(img.ArchivedAt),
+			LastActivatedAt:        awsproto.EpochOf(img.ActivatedAt(now)),
 		})
 	}
 	resp := map[string]any{"imageDetails": details}

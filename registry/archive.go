@@ -2,10 +2,10 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/lifecycle"
 )
 
 // The archive storage class. In berth an archived image keeps its bytes
@@ -106,24 +106,14 @@ func (r *Registry) archivable(ctx context.Context, tx berth.MetaTx, repo, digest
 	return nil
 }
 
-// archiveForLifecycle archives an image a lifecycle rule transitions, if
-// it is as evaluated, with its referrers; it returns the digests archived.
-func (r *Registry) archiveForLifecycle(ctx context.Context, tx berth.MetaTx, repo string, digest string, tags []string, pushed time.Time) ([]string, error) {
-	if _, failure, err := lockImage(ctx, tx, repo, berth.ImageRef{Digest: digest}); err != nil || failure != nil {
+// archiveForLifecycle archives the image of a lifecycle transition, if it
+// is as evaluated, with its referrers; it returns the digests archived.
+func (r *Registry) archiveForLifecycle(ctx context.Context, tx berth.MetaTx, repo string, a lifecycle.Action) ([]string, error) {
+	m, err := r.asEvaluated(ctx, tx, repo, a)
+	if err != nil || m == nil {
 		return nil, err
 	}
-	m, err := tx.GetManifest(ctx, repo, digest)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := tx.TagsOf(ctx, repo, digest)
-	if err != nil {
-		return nil, err
-	}
-	now := r.nowUTC()
-	if !m.PushedAt.Equal(pushed) || fmt.Sprint(cur) != fmt.Sprint(sortedCopy(tags)) || m.Status(now) != berth.ImageActive {
-		return nil, nil
-	}
+	digest, now := m.Digest, r.nowUTC()
 	if err := r.archivable(ctx, tx, repo, digest); err != nil {
 		return nil, nil // an index came to list it
 	}

@@ -241,9 +241,7 @@ func snapshot(ctx context.Context, tx berth.MetaTx, repo string, now time.Time) 
 			case berth.ImageArchived:
 				li.StorageClass = lifecycle.StorageArchive
 			case berth.ImageActive:
-				if img.RestoredAt.After(img.ArchivedAt) {
-					li.ActivatedAt = img.RestoredAt
-				}
+				li.ActivatedAt = img.ActivatedAt(now)
 			case berth.ImageActivating:
 				continue // on its way back: no rule acts on it until it is
 			}
@@ -427,7 +425,7 @@ func (r *Registry) RunLifecycle(ctx context.Context, repo string, interval time.
 		var done []string
 		err := r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
 			if a.Type == lifecycle.ActionTransition {
-				done, err = r.archiveForLifecycle(ctx, tx, repo, a.Digest, a.Tags, a.PushedAt)
+				done, err = r.archiveForLifecycle(ctx, tx, repo, a)
 			} else {
 				done, err = r.expire(ctx, tx, repo, a)
 			}
@@ -461,22 +459,11 @@ var errChanged = errors.New("changed since evaluation")
 // referrers (and theirs); it returns the digests deleted, none if the
 // image changed.
 func (r *Registry) expire(ctx context.Context, tx berth.MetaTx, repo string, a lifecycle.Action) ([]string, error) {
-	id := berth.ImageRef{Digest: a.Digest}
-	digest, failure, err := lockImage(ctx, tx, repo, id)
-	if err != nil || failure != nil {
+	m, err := r.asEvaluated(ctx, tx, repo, a)
+	if err != nil || m == nil {
 		return nil, err
 	}
-	m, err := tx.GetManifest(ctx, repo, digest)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := tx.TagsOf(ctx, repo, digest)
-	if err != nil {
-		return nil, err
-	}
-	if !m.PushedAt.Equal(a.PushedAt) || !slices.Equal(tags, sortedCopy(a.Tags)) {
-		return nil, nil
-	}
+	digest := m.Digest
 	deleted := []string{}
 	var del func(d string) error
 	del = func(d string) error {
@@ -511,13 +498,30 @@ func (r *Registry) expire(ctx context.Context, tx berth.MetaTx, repo string, a l
 	return deleted, nil
 }
 
-func sortedCopy(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	if out == nil {
-		out = []string{}
+// asEvaluated locks the image of a and returns it if it is still as the
+// run evaluated it: the same tags, push time and storage class. nil if it
+// changed or went.
+func (r *Registry) asEvaluated(ctx context.Context, tx berth.MetaTx, repo string, a lifecycle.Action) (*berth.Manifest, error) {
+	if _, failure, err := lockImage(ctx, tx, repo, berth.ImageRef{Digest: a.Digest}); err != nil || failure != nil {
+		return nil, err
 	}
-	return out
+	m, err := tx.GetManifest(ctx, repo, a.Digest)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := tx.TagsOf(ctx, repo, a.Digest)
+	if err != nil {
+		return nil, err
+	}
+	want := slices.Sorted(slices.Values(a.Tags))
+	status := berth.ImageActive
+	if a.StorageClass == lifecycle.StorageArchive {
+		status = berth.ImageArchived
+	}
+	if !m.PushedAt.Equal(a.PushedAt) || !slices.Equal(tags, want) || m.Status(r.nowUTC()) != status {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // Close waits for the registry's background work (previews) to end.

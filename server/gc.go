@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/registry"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -44,29 +45,42 @@ func (m *metrics) gc(reg *registry.Registry) *gcMetrics {
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "berth_gc_sweep_duration_seconds", Help: "Time of a garbage collection sweep.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 12)}),
 	}
-	stats := func(pick func(s statsView) float64) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			s, err := reg.StorageStats(ctx)
-			if err != nil {
-				return -1
-			}
-			return pick(statsView{s.Blobs, s.Bytes, s.DueReviews, s.Deletions})
-		}
-	}
-	gauge := func(name, help string, pick func(s statsView) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, stats(pick))
-	}
-	m.reg.MustRegister(g.freedBytes, g.deletedBlobs, g.deletedObjects, g.expiredUploads, g.sweeps, g.duration,
-		gauge("berth_storage_blobs", "Blobs stored (each digest once, whichever repositories hold it).", func(s statsView) float64 { return float64(s.blobs) }),
-		gauge("berth_storage_bytes", "Bytes of the blobs stored.", func(s statsView) float64 { return float64(s.bytes) }),
-		gauge("berth_gc_reviews_due", "Blobs whose garbage collection review is due (the review queue's depth).", func(s statsView) float64 { return float64(s.due) }),
-		gauge("berth_gc_deletions_queued", "Objects queued for removal from the blob store.", func(s statsView) float64 { return float64(s.deletions) }))
+	m.reg.MustRegister(g.freedBytes, g.deletedBlobs, g.deletedObjects, g.expiredUploads, g.sweeps, g.duration, storageCollector{reg})
 	return g
 }
 
-type statsView struct{ blobs, bytes, due, deletions int64 }
+// storageCollector reports what is stored and queued, from one query of
+// the metadata store per scrape.
+type storageCollector struct{ reg *registry.Registry }
+
+var storageGauges = []struct {
+	desc *prometheus.Desc
+	pick func(berth.StorageStats) int64
+}{
+	{prometheus.NewDesc("berth_storage_blobs", "Blobs stored (each digest once, whichever repositories hold it).", nil, nil), func(s berth.StorageStats) int64 { return s.Blobs }},
+	{prometheus.NewDesc("berth_storage_bytes", "Bytes of the blobs stored.", nil, nil), func(s berth.StorageStats) int64 { return s.Bytes }},
+	{prometheus.NewDesc("berth_gc_reviews_due", "Blobs whose garbage collection review is due (the review queue's depth).", nil, nil), func(s berth.StorageStats) int64 { return s.DueReviews }},
+	{prometheus.NewDesc("berth_gc_deletions_queued", "Objects queued for removal from the blob store.", nil, nil), func(s berth.StorageStats) int64 { return s.Deletions }},
+}
+
+func (c storageCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, g := range storageGauges {
+		ch <- g.desc
+	}
+}
+
+func (c storageCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.reg.StorageStats(ctx)
+	for _, g := range storageGauges {
+		v := float64(g.pick(s))
+		if err != nil {
+			v = -1
+		}
+		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v)
+	}
+}
 
 func (g *gcMetrics) observe(rep registry.GCReport, d time.Duration) {
 	g.sweeps.Inc()
