@@ -74,6 +74,8 @@ type MetaTx interface {
 	TemplateTx
 	GCTx
 	LifecycleTx
+	IAMTx
+	RegistryPolicyTx
 }
 
 // RepositoryTx reads and writes repositories.

@@ -114,6 +114,8 @@ func (t *Tx) DeleteRepository(ctx context.Context, name string) error {
 	// cascade from repositories has less to walk.
 	t.forgetRepo(name)
 	for _, q := range []string{
+		// A policy goes with its repository: caches of decisions forget it.
+		`UPDATE iam_generation SET n = n + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM repositories WHERE id = ? AND policy <> '')`,
 		`DELETE FROM tags WHERE repo_id = ?`,
 		`DELETE FROM manifest_refs WHERE repo_id = ?`,
 		`DELETE FROM manifests WHERE repo_id = ?`,
