@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Model is one service's API model.
@@ -16,6 +18,10 @@ type Model struct {
 	Metadata   Metadata
 	Operations map[string]*Operation
 	Shapes     map[string]*Shape
+	// query holds the wire names, XML layout, result wrappers and error
+	// codes of a query-protocol model (query_model.go); nil for the JSON
+	// protocols, which need none of them.
+	query *queryTraits
 }
 
 // Metadata is the service-wide part of a model.
@@ -52,8 +58,10 @@ type Shape struct {
 	// Min and Max bound a length (string, blob, list, map) or a value
 	// (numbers), where the model sets them.
 	Min, Max *int64
-	// Pattern is the model's regular expression for a string; a value must
-	// match it whole.
+	// Pattern is the model's regular expression for a string (Java's
+	// syntax); a value must match it whole. A pattern with a lookaround,
+	// which Go's regexp cannot express, is kept but not checked (IAM's
+	// accountAliasType).
 	Pattern     string
 	patternRE   *regexp.Regexp
 	Enum        []string
@@ -107,7 +115,7 @@ func Load(data []byte) (*Model, error) {
 			return nil, fmt.Errorf("awsproto: shape %s: max: %w", name, err)
 		}
 		if rs.Pattern != "" {
-			if s.patternRE, err = regexp.Compile(`^(?:` + rs.Pattern + `)$`); err != nil {
+			if s.patternRE, err = compilePattern(rs.Pattern); err != nil {
 				return nil, fmt.Errorf("awsproto: shape %s: pattern: %w", name, err)
 			}
 		}
@@ -170,7 +178,46 @@ func Load(data []byte) (*Model, error) {
 		}
 		m.Operations[name] = op
 	}
+	if m.Metadata.Protocol == "query" {
+		var err error
+		if m.query, err = loadQueryTraits(data); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// compilePattern compiles a model's pattern, anchored. The models are
+// written for Java's regular expressions: \uXXXX (exactly four hex digits)
+// becomes Go's \x{XXXX}; a lookaround, which Go lacks, leaves the pattern
+// unchecked (nil).
+func compilePattern(p string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '\\' || i+1 == len(p) {
+			b.WriteByte(p[i])
+			continue
+		}
+		if p[i+1] == 'u' && i+6 <= len(p) && hex4(p[i+2:i+6]) {
+			b.WriteString(`\x{` + p[i+2:i+6] + `}`)
+			i += 5
+			continue
+		}
+		b.WriteString(p[i : i+2]) // an escape: its character is not the start of another
+		i++
+	}
+	re, err := regexp.Compile(`^(?:` + b.String() + `)$`)
+	if err != nil && lookaround.MatchString(p) {
+		return nil, nil
+	}
+	return re, err
+}
+
+var lookaround = regexp.MustCompile(`\(\?<?[!=]`)
+
+func hex4(s string) bool {
+	_, err := strconv.ParseUint(s, 16, 16)
+	return err == nil
 }
 
 func bound(n *json.Number) (*int64, error) {

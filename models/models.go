@@ -14,3 +14,15 @@ var ECR []byte
 //
 //go:embed ecr-public-2020-10-30.json
 var ECRPublic []byte
+
+// IAM is the AWS Identity and Access Management model, API version
+// 2010-05-08 (the query protocol).
+//
+//go:embed iam-2010-05-08.json
+var IAM []byte
+
+// STS is the AWS Security Token Service model, API version 2011-06-15 (the
+// query protocol).
+//
+//go:embed sts-2011-06-15.json
+var STS []byte
