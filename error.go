@@ -41,10 +41,18 @@ const (
 	// An archive or restore the image's state does not allow.
 	EStorageClassUpdateNotSupported Code = "storage_class_update_not_supported"
 	EUnauthenticated                Code = "unauthenticated"
-	ETokenExpired                   Code = "token_expired"
-	EAccessDenied                   Code = "access_denied"
-	ENotFound                       Code = "not_found"
-	EConflict                       Code = "conflict"
+	ERepositoryPolicyNotFound       Code = "repository_policy_not_found"
+	ERegistryPolicyNotFound         Code = "registry_policy_not_found"
+	// IAM's own: an entity that exists already or not at all, one that
+	// cannot go while others hang off it, and a policy IAM refuses.
+	EEntityAlreadyExists Code = "entity_already_exists"
+	ENoSuchEntity        Code = "no_such_entity"
+	EDeleteConflict      Code = "delete_conflict"
+	EMalformedPolicy     Code = "malformed_policy"
+	ETokenExpired        Code = "token_expired"
+	EAccessDenied        Code = "access_denied"
+	ENotFound            Code = "not_found"
+	EConflict            Code = "conflict"
 	// EUnavailable: the request could not be applied now (it kept losing
 	// races with concurrent requests for the same data) and may be retried.
 	EUnavailable Code = "unavailable"

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -23,20 +24,59 @@ type Credential struct {
 	SecretAccessKey string `json:"secretAccessKey"`
 	// Principal is the ARN of who holds the key.
 	Principal string `json:"principal"`
+	// Role is, for a role session's key, the ARN of the role assumed.
+	Role string `json:"-"`
+	// Expires is when a temporary key (AssumeRole's) stops working; zero
+	// for a long-term key.
+	Expires time.Time `json:"-"`
+	// SessionTokenHash is, for a temporary key, the SHA-256 of the session
+	// token every request signed with it must carry.
+	SessionTokenHash []byte `json:"-"`
 }
 
-// Keyring looks up credentials by access key id.
+// Keyring looks up credentials by access key id: ENotFound (a berth
+// error) if there is no active key of that id.
 type Keyring interface {
-	Lookup(accessKeyID string) (Credential, bool)
+	Lookup(ctx context.Context, accessKeyID string) (Credential, error)
 }
 
 // StaticKeyring is a fixed set of credentials.
 type StaticKeyring map[string]Credential
 
 // Lookup implements Keyring.
-func (k StaticKeyring) Lookup(id string) (Credential, bool) {
+func (k StaticKeyring) Lookup(_ context.Context, id string) (Credential, error) {
 	c, ok := k[id]
-	return c, ok
+	if !ok {
+		return Credential{}, berth.Errorf(berth.ENotFound, "no access key %s", id)
+	}
+	return c, nil
+}
+
+// Keyrings looks in each keyring in turn.
+type Keyrings []Keyring
+
+// Lookup implements Keyring.
+func (ks Keyrings) Lookup(ctx context.Context, id string) (Credential, error) {
+	for _, k := range ks {
+		c, err := k.Lookup(ctx, id)
+		if !berth.IsCode(err, berth.ENotFound) {
+			return c, err
+		}
+	}
+	return Credential{}, berth.Errorf(berth.ENotFound, "no access key %s", id)
+}
+
+// lookup finds a key: ok false if there is none, err for a store that
+// does not answer.
+func (a *Authenticator) lookup(ctx context.Context, id string) (Credential, bool, error) {
+	c, err := a.Keys.Lookup(ctx, id)
+	switch {
+	case berth.IsCode(err, berth.ENotFound):
+		return Credential{}, false, nil
+	case err != nil:
+		return Credential{}, false, err
+	}
+	return c, true, nil
 }
 
 // Authenticator checks every kind of credential berth accepts.
@@ -69,22 +109,29 @@ func tokenMAC(c Credential, purpose, msg string) string {
 	return base64.RawURLEncoding.EncodeToString(k.Sum(nil))
 }
 
-// IssueToken returns a registry password for c and its expiry.
+// IssueToken returns a registry password for c and its expiry: in
+// TokenLifetime, or when c does if it is temporary and expires sooner.
 func (a *Authenticator) IssueToken(c Credential) (string, time.Time) {
 	exp := a.now().Add(TokenLifetime).Truncate(time.Second)
+	if !c.Expires.IsZero() && c.Expires.Before(exp) {
+		exp = c.Expires.Truncate(time.Second)
+	}
 	msg := c.AccessKeyID + "." + strconv.FormatInt(exp.Unix(), 10)
 	return msg + "." + tokenMAC(c, "token", msg), exp
 }
 
 // VerifyToken checks a registry password: EUnauthenticated if it is not
 // one, ETokenExpired if it was one but has expired.
-func (a *Authenticator) VerifyToken(password string) (Credential, error) {
+func (a *Authenticator) VerifyToken(ctx context.Context, password string) (Credential, error) {
 	bad := berth.Errorf(berth.EUnauthenticated, "The password is not a valid registry token; get one with 'aws ecr get-login-password'")
 	parts := strings.Split(password, ".")
 	if len(parts) != 3 {
 		return Credential{}, bad
 	}
-	c, ok := a.Keys.Lookup(parts[0])
+	c, ok, err := a.lookup(ctx, parts[0])
+	if err != nil {
+		return Credential{}, err
+	}
 	if !ok {
 		return Credential{}, bad
 	}
@@ -105,12 +152,16 @@ func (a *Authenticator) VerifyToken(password string) (Credential, error) {
 // VerifyBasic checks the credentials of HTTP Basic auth on the registry
 // endpoint: user AWS with a registry password, or an access key id with
 // its secret.
-func (a *Authenticator) VerifyBasic(user, password string) (Credential, error) {
+func (a *Authenticator) VerifyBasic(ctx context.Context, user, password string) (Credential, error) {
 	if user == "AWS" {
-		return a.VerifyToken(password)
+		return a.VerifyToken(ctx, password)
 	}
-	c, ok := a.Keys.Lookup(user)
-	if !ok || subtle.ConstantTimeCompare([]byte(c.SecretAccessKey), []byte(password)) != 1 {
+	c, ok, err := a.lookup(ctx, user)
+	if err != nil {
+		return Credential{}, err
+	}
+	// A temporary key needs its session token, which Basic cannot carry.
+	if !ok || !c.Expires.IsZero() || subtle.ConstantTimeCompare([]byte(c.SecretAccessKey), []byte(password)) != 1 {
 		return Credential{}, berth.Errorf(berth.EUnauthenticated, "The username and password are not valid; log in with user AWS and the password from 'aws ecr get-login-password'")
 	}
 	return c, nil
@@ -127,8 +178,11 @@ func (a *Authenticator) SignURL(c Credential, path string) string {
 }
 
 // VerifyURL checks a signed download URL's query values.
-func (a *Authenticator) VerifyURL(path, key, expires, signature string) error {
-	c, ok := a.Keys.Lookup(key)
+func (a *Authenticator) VerifyURL(ctx context.Context, path, key, expires, signature string) error {
+	c, ok, err := a.lookup(ctx, key)
+	if err != nil {
+		return err
+	}
 	if !ok || subtle.ConstantTimeCompare([]byte(tokenMAC(c, "url", path+"\n"+expires)), []byte(signature)) != 1 {
 		return berth.Errorf(berth.EAccessDenied, "The download URL is not valid; get a new one with GetDownloadUrlForLayer")
 	}

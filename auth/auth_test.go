@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -17,21 +18,21 @@ func testAuth(now *time.Time) *Authenticator {
 func TestToken(t *testing.T) {
 	now := time.Now()
 	a := testAuth(&now)
-	c, _ := a.Keys.Lookup("BKIATEST")
+	c, _ := a.Keys.Lookup(context.Background(), "BKIATEST")
 	pw, exp := a.IssueToken(c)
 	if d := exp.Sub(now); d < TokenLifetime-time.Second || d > TokenLifetime {
 		t.Fatalf("expiry in %v", d)
 	}
-	if got, err := a.VerifyToken(pw); err != nil || got.AccessKeyID != "BKIATEST" {
+	if got, err := a.VerifyToken(context.Background(), pw); err != nil || got.AccessKeyID != "BKIATEST" {
 		t.Fatal(got, err)
 	}
 	for _, bad := range []string{"", "a.b", pw + "x", strings.Replace(pw, "BKIATEST", "BKIAOTHER", 1), "BKIATEST.99999999999." + strings.Split(pw, ".")[2]} {
-		if _, err := a.VerifyToken(bad); berth.ErrorCode(err) != berth.EUnauthenticated {
+		if _, err := a.VerifyToken(context.Background(), bad); berth.ErrorCode(err) != berth.EUnauthenticated {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
 	now = now.Add(TokenLifetime)
-	if _, err := a.VerifyToken(pw); berth.ErrorCode(err) != berth.ETokenExpired {
+	if _, err := a.VerifyToken(context.Background(), pw); berth.ErrorCode(err) != berth.ETokenExpired {
 		t.Fatalf("expired token: %v", err)
 	}
 }
@@ -39,17 +40,17 @@ func TestToken(t *testing.T) {
 func TestSignedURL(t *testing.T) {
 	now := time.Now()
 	a := testAuth(&now)
-	c, _ := a.Keys.Lookup("BKIATEST")
+	c, _ := a.Keys.Lookup(context.Background(), "BKIATEST")
 	q := a.SignURL(c, "/-/layers/d/repo")
 	v := parseQuery(q)
-	if err := a.VerifyURL("/-/layers/d/repo", v["key"], v["expires"], v["signature"]); err != nil {
+	if err := a.VerifyURL(context.Background(), "/-/layers/d/repo", v["key"], v["expires"], v["signature"]); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.VerifyURL("/-/layers/d/other", v["key"], v["expires"], v["signature"]); err == nil {
+	if err := a.VerifyURL(context.Background(), "/-/layers/d/other", v["key"], v["expires"], v["signature"]); err == nil {
 		t.Fatal("signature valid for another path")
 	}
 	now = now.Add(URLLifetime + time.Second)
-	if err := a.VerifyURL("/-/layers/d/repo", v["key"], v["expires"], v["signature"]); err == nil {
+	if err := a.VerifyURL(context.Background(), "/-/layers/d/repo", v["key"], v["expires"], v["signature"]); err == nil {
 		t.Fatal("expired URL accepted")
 	}
 }

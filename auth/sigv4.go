@@ -23,7 +23,11 @@ const (
 	IncompleteSignature        = "IncompleteSignatureException"
 	InvalidSignature           = "InvalidSignatureException"
 	UnrecognizedClient         = "UnrecognizedClientException"
+	ExpiredToken               = "ExpiredTokenException"
 )
+
+// GlobalRegion is the region global services (IAM) sign for.
+const GlobalRegion = "us-east-1"
 
 // SigV4Error is an authentication failure on the ECR API.
 type SigV4Error struct {
@@ -149,14 +153,33 @@ func (a *Authenticator) VerifySigV4(r *http.Request, body []byte, service string
 	if err != nil {
 		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header in the form YYYYMMDD'T'HHMMSS'Z'"}
 	}
-	c, ok := a.Keys.Lookup(p.accessKeyID)
-	if !ok {
-		return Credential{}, &SigV4Error{UnrecognizedClient, http.StatusBadRequest, "The security token included in the request is invalid."}
+	c, ok, err := a.lookup(r.Context(), p.accessKeyID)
+	if err != nil {
+		return Credential{}, err
 	}
-	if p.date != date[:8] || p.service != service || p.region != a.Region {
-		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, fmt.Sprintf("Credential should be scoped to a valid date, region and service: expected %s/%s/%s, got %s/%s/%s", date[:8], a.Region, service, p.date, p.region, p.service)}
+	invalidToken := &SigV4Error{UnrecognizedClient, http.StatusBadRequest, "The security token included in the request is invalid."}
+	if !ok {
+		return Credential{}, invalidToken
 	}
 	now := a.now().UTC()
+	if !c.Expires.IsZero() {
+		// A temporary key: its session token must come with it, and it
+		// must not have expired.
+		h := sha256.Sum256([]byte(r.Header.Get("X-Amz-Security-Token")))
+		if subtle.ConstantTimeCompare(h[:], c.SessionTokenHash) != 1 {
+			return Credential{}, invalidToken
+		}
+		if !now.Before(c.Expires) {
+			return Credential{}, &SigV4Error{ExpiredToken, http.StatusBadRequest, "The security token included in the request is expired"}
+		}
+	}
+	region := a.Region
+	if service == "iam" {
+		region = GlobalRegion // IAM is global: its requests are signed for us-east-1
+	}
+	if p.date != date[:8] || p.service != service || p.region != region {
+		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, fmt.Sprintf("Credential should be scoped to a valid date, region and service: expected %s/%s/%s, got %s/%s/%s", date[:8], region, service, p.date, p.region, p.service)}
+	}
 	if t.Before(now.Add(-MaxSkew)) {
 		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)", date, now.Add(-MaxSkew).Format(amzDate), now.Format(amzDate))}
 	}

@@ -100,6 +100,15 @@ func (s *Server) handlers() map[string]handler {
 		"StartLifecyclePolicyPreview": s.startLifecyclePolicyPreview,
 		"GetLifecyclePolicyPreview":   s.getLifecyclePolicyPreview,
 		"UpdateImageStorageClass":     s.updateImageStorageClass,
+
+		"SetRepositoryPolicy":    s.setRepositoryPolicy,
+		"GetRepositoryPolicy":    s.getRepositoryPolicy,
+		"DeleteRepositoryPolicy": s.deleteRepositoryPolicy,
+		"PutRegistryPolicy":      s.putRegistryPolicy,
+		"GetRegistryPolicy":      s.getRegistryPolicy,
+		"DeleteRegistryPolicy":   s.deleteRegistryPolicy,
+		"GetAccountSetting":      s.getAccountSetting,
+		"PutAccountSetting":      s.putAccountSetting,
 	}
 }
 
@@ -146,6 +155,8 @@ var exceptions = map[berth.Code]string{
 	berth.ELifecyclePreviewInProgress:     "LifecyclePolicyPreviewInProgressException",
 	berth.ELifecyclePreviewNotFound:       "LifecyclePolicyPreviewNotFoundException",
 	berth.EStorageClassUpdateNotSupported: "ImageStorageClassUpdateNotSupportedException",
+	berth.ERepositoryPolicyNotFound:       "RepositoryPolicyNotFoundException",
+	berth.ERegistryPolicyNotFound:         "RegistryPolicyNotFoundException",
 }
 
 // ServeHTTP implements http.Handler.
@@ -179,6 +190,10 @@ func (s *Server) serve(ctx context.Context, c *call) (any, error) {
 		return nil, s.auth.Throttle.Failed(c.r.RemoteAddr, err)
 	}
 	if c.body, err = awsproto.CheckJSON(op.Input, body, "InvalidParameterException"); err != nil {
+		return nil, err
+	}
+	ctx = registry.WithCaller(ctx, registry.NewCaller(c.cred.Principal, c.cred.Role, c.cred.AccessKeyID, c.r.RemoteAddr, baseURL(c.r)[:5] == "https"))
+	if err := s.authorize(ctx, op.Name, c.body); err != nil {
 		return nil, err
 	}
 	return h(ctx, c)

@@ -147,7 +147,7 @@ func (s *Server) Download(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotFound, "NoSuchKey", "No such layer URL")
 		return
 	}
-	if err := s.auth.VerifyURL(r.URL.Path, q.Get("key"), q.Get("expires"), q.Get("signature")); err != nil {
+	if err := s.auth.VerifyURL(r.Context(), r.URL.Path, q.Get("key"), q.Get("expires"), q.Get("signature")); err != nil {
 		fail(http.StatusForbidden, "AccessDenied", berth.ErrorMessage(err))
 		return
 	}

@@ -141,7 +141,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Cred
 		challenge("authentication required: log in with 'aws ecr get-login-password | docker login --username AWS --password-stdin " + r.Host + "'")
 		return auth.Credential{}, false
 	}
-	c, err := s.auth.VerifyBasic(user, password)
+	c, err := s.auth.VerifyBasic(r.Context(), user, password)
 	var te *auth.ThrottleError
 	if errors.As(s.auth.Throttle.Failed(r.RemoteAddr, err), &te) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds()+0.5)))
@@ -154,8 +154,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Cred
 	case berth.ETokenExpired:
 		// ECR answers an expired token with 403 DENIED and no challenge.
 		writeError(w, r, http.StatusForbidden, "DENIED", berth.ErrorMessage(err))
-	default:
+	case berth.EUnauthenticated:
 		challenge(berth.ErrorMessage(err))
+	default:
+		// The keys could not be read: not the client's fault.
+		s.writeError(w, r, err)
 	}
 	return auth.Credential{}, false
 }
@@ -224,9 +227,11 @@ func parseRoute(path string) (route, bool) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-	if _, ok := s.authenticate(w, r); !ok {
+	cred, ok := s.authenticate(w, r)
+	if !ok {
 		return
 	}
+	r = r.WithContext(registry.WithCaller(r.Context(), registry.NewCaller(cred.Principal, cred.Role, cred.AccessKeyID, r.RemoteAddr, scheme(r) == "https")))
 	rt, ok := parseRoute(r.URL.Path)
 	if !ok {
 		writeError(w, r, http.StatusNotFound, "NOT_FOUND", "no such endpoint: "+r.URL.Path)
@@ -237,6 +242,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, http.StatusBadRequest, "NAME_INVALID", berth.ErrorMessage(err))
 			return
 		}
+	}
+	if err := s.authorize(r, rt); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	var err error
 	switch rt.kind + " " + r.Method {

@@ -33,6 +33,13 @@ type Registry struct {
 	// uploadMu serialises writes to one upload on this process; the
 	// metadata's compare-and-set on Size catches writers elsewhere.
 	uploadMu sync.Map // upload id -> *sync.Mutex
+
+	region     string
+	authz      authzCache
+	iamRefresh time.Duration
+	sealer     *sealer
+	onDeny     func(action string)
+	onAudit    func(event string)
 }
 
 // Config configures a Registry.
@@ -49,11 +56,35 @@ type Config struct {
 	// takes (ACTIVATING, then ACTIVE); 0 is DefaultRestoreTime, negative
 	// is at once.
 	RestoreTime time.Duration
+	// Region is the registry's region, as its ARNs spell it.
+	Region string
+	// SecretsKey seals the secret access keys kept in the metadata store
+	// (SecretsKeySize bytes); without one, berth keeps no keys there and
+	// has only the root credential it is given.
+	SecretsKey []byte
+	// IAMRefresh is how often to look for IAM changes made elsewhere;
+	// 0 is DefaultIAMRefresh.
+	IAMRefresh time.Duration
+	// OnDeny, if set, hears of every denied request, OnAudit of every
+	// audit event (for metrics).
+	OnDeny  func(action string)
+	OnAudit func(event string)
 }
 
 // New returns a registry over the two stores.
 func New(meta berth.MetaStore, blobs berth.BlobStore, c Config) *Registry {
 	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log, gc: c.GC.withDefaults(), restoreTime: c.RestoreTime}
+	r.region, r.iamRefresh, r.onDeny, r.onAudit = c.Region, c.IAMRefresh, c.OnDeny, c.OnAudit
+	if r.region == "" {
+		r.region = "us-east-1"
+	}
+	if r.iamRefresh == 0 {
+		r.iamRefresh = DefaultIAMRefresh
+	}
+	if c.SecretsKey != nil {
+		// The server checks the key's size before it builds a registry.
+		r.sealer, _ = newSealer(c.SecretsKey)
+	}
 	if r.restoreTime == 0 {
 		r.restoreTime = DefaultRestoreTime
 	}
@@ -117,6 +148,8 @@ const (
 	tokenImageRefs    = "l"
 	tokenTemplates    = "t"
 	tokenReferrers    = "f"
+	tokenPrincipals   = "u"
+	tokenPolicies     = "p"
 )
 
 // encodeToken turns a store position into an opaque nextToken.

@@ -20,6 +20,8 @@ type CreateRepositoryInput struct {
 	// LifecyclePolicy, from a creation template, is set in the same
 	// transaction (already checked).
 	LifecyclePolicy string
+	// RepositoryPolicy, from a creation template, likewise.
+	RepositoryPolicy string
 }
 
 // CreateRepository creates a repository.
@@ -56,11 +58,22 @@ func (r *Registry) CreateRepository(ctx context.Context, in CreateRepositoryInpu
 		Tags:                    tags,
 	}
 	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
-		if err := tx.CreateRepository(ctx, repo); err != nil || in.LifecyclePolicy == "" {
+		if err := tx.CreateRepository(ctx, repo); err != nil {
 			return err
+		}
+		if in.RepositoryPolicy != "" {
+			if err := tx.SetRepositoryPolicy(ctx, repo.Name, in.RepositoryPolicy); err != nil {
+				return err
+			}
+		}
+		if in.LifecyclePolicy == "" {
+			return nil
 		}
 		return tx.SetLifecyclePolicy(ctx, repo.Name, in.LifecyclePolicy)
 	})
+	if err == nil && in.RepositoryPolicy != "" {
+		r.iamChanged()
+	}
 	if berth.IsCode(err, berth.EConflict) {
 		return nil, berth.Errorf(berth.ERepositoryAlreadyExists, "The repository with name '%s' already exists in the registry with id '%s'", in.Name, r.id)
 	}
@@ -160,6 +173,9 @@ func (r *Registry) DeleteRepository(ctx context.Context, name string, force bool
 		}
 		return tx.DeleteRepository(ctx, name)
 	})
+	if err == nil {
+		r.iamChanged() // its policy, if it had one, goes with it
+	}
 	return repo, err
 }
 

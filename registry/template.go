@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/policy"
 )
 
 var prefixRE = regexp.MustCompile(`^(` + repoNamePattern + `\/?|ROOT)$`)
@@ -129,6 +130,9 @@ func (r *Registry) CreateRepositoryCreationTemplate(ctx context.Context, in Temp
 	if err := in.apply(t); err != nil {
 		return nil, err
 	}
+	if err := r.validTemplatePolicy(ctx, in); err != nil {
+		return nil, err
+	}
 	err = r.meta.Update(ctx, func(tx berth.MetaTx) error {
 		existing, _, err := tx.ListTemplates(ctx, berth.Page{Limit: MaxTemplates})
 		if err != nil {
@@ -145,8 +149,22 @@ func (r *Registry) CreateRepositoryCreationTemplate(ctx context.Context, in Temp
 	return t, err
 }
 
+// validTemplatePolicy checks the repository policy a template gives its
+// repositories, as SetRepositoryPolicy would (its Resource may only be "*":
+// the repositories are not named yet).
+func (r *Registry) validTemplatePolicy(ctx context.Context, in TemplateInput) error {
+	if in.RepositoryPolicy == nil || *in.RepositoryPolicy == "" {
+		return nil
+	}
+	_, err := r.validResourcePolicy(ctx, *in.RepositoryPolicy, policy.Repository, "")
+	return err
+}
+
 // UpdateRepositoryCreationTemplate changes the settings in of a template.
 func (r *Registry) UpdateRepositoryCreationTemplate(ctx context.Context, in TemplateInput) (*berth.CreationTemplate, error) {
+	if err := r.validTemplatePolicy(ctx, in); err != nil {
+		return nil, err
+	}
 	return r.changeTemplate(ctx, in.Prefix, func(tx berth.MetaTx, t *berth.CreationTemplate) error {
 		if err := in.apply(t); err != nil {
 			return err
@@ -280,6 +298,10 @@ func (r *Registry) createFromTemplate(ctx context.Context, repo string) (created
 	if err != nil || tmpl == nil {
 		return false, err
 	}
+	// Creating on push is creating: the pusher needs ecr:CreateRepository.
+	if err := r.Authorize(ctx, Access{Action: "ecr:CreateRepository", Repository: repo, RequestTags: tmpl.ResourceTags}); err != nil {
+		return false, err
+	}
 	_, err = r.CreateRepository(ctx, CreateRepositoryInput{
 		Name:                    repo,
 		TagMutability:           tmpl.TagMutability,
@@ -288,6 +310,7 @@ func (r *Registry) createFromTemplate(ctx context.Context, repo string) (created
 		KMSKey:                  tmpl.KMSKey,
 		Tags:                    tmpl.ResourceTags,
 		LifecyclePolicy:         tmpl.LifecyclePolicy,
+		RepositoryPolicy:        tmpl.RepositoryPolicy,
 	})
 	switch {
 	case berth.IsCode(err, berth.ERepositoryAlreadyExists):

@@ -48,6 +48,13 @@ type Config struct {
 	// and kept in the data directory when empty. Replicas must share them.
 	AccessKeyID     string `json:"accessKeyId"`
 	SecretAccessKey string `json:"secretAccessKey"`
+	// SecretsKeyFile holds the key that seals the secret access keys of
+	// IAM users kept in the metadata store; generated in the data
+	// directory when empty. Replicas must share it.
+	SecretsKeyFile string `json:"secretsKeyFile"`
+	// IAMRefresh is how often a process looks for IAM changes another one
+	// made (its own apply at once).
+	IAMRefresh time.Duration `json:"iamRefresh"`
 	// Limits bound what one client can hold (limits.go).
 	Limits Limits `json:"limits"`
 	// TLSCert and TLSKey are PEM files: berth serves HTTPS with them and
@@ -81,7 +88,7 @@ func Defaults() Config {
 	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
 		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true, Limits: DefaultLimits(),
 		GC: GCSettings{Interval: 10 * time.Minute, BlobGrace: registry.DefaultBlobGrace, UploadTTL: registry.DefaultUploadTTL}, LifecycleInterval: 24 * time.Hour,
-		ArchiveRestoreTime: registry.DefaultRestoreTime}
+		ArchiveRestoreTime: registry.DefaultRestoreTime, IAMRefresh: registry.DefaultIAMRefresh}
 }
 
 var (

@@ -20,6 +20,8 @@ import (
 // metrics are the Prometheus metrics of one server, on its own registry
 // (no global state: tests run several servers in one process).
 type metrics struct {
+	denials   *prometheus.CounterVec
+	audits    *prometheus.CounterVec
 	reg       *prometheus.Registry
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -49,11 +51,21 @@ func newMetrics() *metrics {
 			Help: "Metadata transactions that lost a race with a concurrent one, by API operation and outcome (retried: run again; gave_up: the request failed with a retryable error)."},
 			[]string{"operation", "outcome"}),
 	}
+	m.denials = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "berth_authz_denied_total",
+		Help: "Requests denied by policy, by IAM action."}, []string{"action"})
+	m.audits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "berth_audit_events_total",
+		Help: "Audit events written to the log: denials and changes to principals, keys and policies, by event."}, []string{"event"})
 	m.limits = newLimitCounter()
-	m.reg.MustRegister(m.requests, m.latency, m.received, m.sent, m.storeTime, m.races, m.limits,
+	m.reg.MustRegister(m.denials, m.audits, m.requests, m.latency, m.received, m.sent, m.storeTime, m.races, m.limits,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
+
+// denied counts a request denied by policy.
+func (m *metrics) denied(action string) { m.denials.WithLabelValues(action).Inc() }
+
+// audited counts an audit event.
+func (m *metrics) audited(event string) { m.audits.WithLabelValues(event).Inc() }
 
 // uploadsGauge reports the uploads in progress, counted when scraped.
 func (m *metrics) uploadsGauge(count func(context.Context) (int, error)) {

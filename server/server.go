@@ -25,6 +25,7 @@ import (
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/ecr"
+	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/oci"
 	"github.com/berth-registry/berth/registry"
 	"github.com/google/uuid"
@@ -125,13 +126,22 @@ func (m *Server) Run(ctx context.Context) (err error) {
 			meta.Close()
 		}
 	}()
-	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now, GC: c.GC.Registry(), RestoreTime: c.ArchiveRestoreTime})
+	secretsKey, err := loadSecretsKey(c)
+	if err != nil {
+		return err
+	}
+	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now, GC: c.GC.Registry(), RestoreTime: c.ArchiveRestoreTime,
+		Region: c.Region, SecretsKey: secretsKey, IAMRefresh: c.IAMRefresh, OnDeny: m.metrics.denied, OnAudit: m.metrics.audited})
+	if err := reg.EnsureAccount(ctx); err != nil {
+		return fmt.Errorf("recording the registry's account: %w", err)
+	}
 	if c.CreateOnPush {
 		if err := reg.EnsureCreateOnPush(ctx); err != nil {
 			return fmt.Errorf("installing the create-on-push template: %w", err)
 		}
 	}
-	authn := &auth.Authenticator{Keys: auth.StaticKeyring{cred.AccessKeyID: cred}, Region: c.Region, Now: m.Now, Throttle: c.Limits.throttle(m.Now)}
+	keys := auth.Keyrings{auth.StaticKeyring{cred.AccessKeyID: cred}, registryKeyring{reg}}
+	authn := &auth.Authenticator{Keys: keys, Region: c.Region, Now: m.Now, Throttle: c.Limits.throttle(m.Now)}
 	api := ecr.New(reg, authn, c.Region, m.log)
 
 	mux := http.NewServeMux()
@@ -150,7 +160,15 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/", api)
+	iamDoor := iam.New(reg, authn, m.log)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// IAM and STS speak the query protocol (form-encoded), ECR JSON.
+		if iam.Handles(r) {
+			iamDoor.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 
 	m.ln = tlsLn
 	if c.Pprof != "" {

@@ -88,6 +88,8 @@ func settings(c *Config) []setting {
 		{"gc-interval", "BERTH_GC_INTERVAL", "gc.interval", "time between garbage collection sweeps in each process (0: none; berth gc runs one)", durationValue{&c.GC.Interval}},
 		{"gc-blob-grace", "BERTH_GC_BLOB_GRACE", "gc.blobGrace", "how long a blob nothing references, or one a client was just told exists, is kept (above presigned URL lifetimes)", durationValue{&c.GC.BlobGrace}},
 		{"gc-upload-ttl", "BERTH_GC_UPLOAD_TTL", "gc.uploadTTL", "how long an upload may stay idle before it is abandoned and its bytes deleted", durationValue{&c.GC.UploadTTL}},
+		{"secrets-key-file", "BERTH_SECRETS_KEY_FILE", "secretsKeyFile", "file of the 32-byte key that seals IAM users' secret keys in the metadata store (default <data-dir>/secrets.key, made on first start; replicas must share it)", stringValue{&c.SecretsKeyFile}},
+		{"iam-refresh", "BERTH_IAM_REFRESH", "iamRefresh", "how often to look for IAM and policy changes made by another replica (a replica's own apply at once)", durationValue{&c.IAMRefresh}},
 		{"", "BERTH_ACCESS_KEY_ID", "accessKeyId", "the admin access key id; with BERTH_SECRET_ACCESS_KEY, instead of generated credentials (replicas must share them)", stringValue{&c.AccessKeyID}},
 		{"", "BERTH_SECRET_ACCESS_KEY", "secretAccessKey", "the admin secret access key", stringValue{&c.SecretAccessKey}},
 	}

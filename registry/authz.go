@@ -1,0 +1,229 @@
+package registry
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/policy"
+)
+
+// This file is berth's one decision point: every door authenticates, puts
+// the caller in the request's context (WithCaller), and asks Authorize
+// before it calls the operation. The decision is IAM's (package policy):
+// the caller's identity policies, the repository's policy and the registry
+// policy, evaluated afresh on every request.
+
+// Caller is who makes a request, as a door authenticated it.
+type Caller struct {
+	Principal policy.Principal
+	// SourceIP is the client's address (aws:SourceIp).
+	SourceIP string
+	// Secure is whether the request came over TLS (aws:SecureTransport).
+	Secure bool
+	// KeyID is the access key the request was signed with, or that its
+	// registry token was issued to.
+	KeyID string
+}
+
+// NewCaller is the caller a door authenticated: the principal of the
+// credential (and for a role session, the role), from remoteAddr, over
+// TLS or not.
+func NewCaller(principalARN, roleARN, keyID, remoteAddr string, secure bool) Caller {
+	p, ok := policy.PrincipalFromARN(principalARN)
+	if !ok {
+		// Not an ARN berth issues: a principal no policy names.
+		p = policy.Principal{ARN: principalARN, Kind: policy.User}
+	}
+	if roleARN != "" {
+		p.RoleARN = roleARN
+	}
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	return Caller{Principal: p, SourceIP: host, Secure: secure, KeyID: keyID}
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying the caller of a request.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, &c)
+}
+
+// CallerOf returns the caller ctx carries. A context without one is
+// berth's own work (lifecycle runs, garbage collection, the berth
+// command), which no policy governs.
+func CallerOf(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(*Caller)
+	if !ok {
+		return Caller{}, false
+	}
+	return *c, true
+}
+
+// Access is what a request asks to do.
+type Access struct {
+	// Action is the IAM action, e.g. "ecr:PutImage".
+	Action string
+	// Repository is the repository acted on; "" for actions whose
+	// resource is "*" (ecr:GetAuthorizationToken) and for listing all
+	// repositories, which asks for repository/*.
+	Repository string
+	// AllRepositories asks for the action on every repository
+	// (DescribeRepositories without names: "…:repository/*").
+	AllRepositories bool
+	// RequestTags are the tags the request sets (aws:RequestTag/…,
+	// aws:TagKeys); TagKeys the keys it removes (aws:TagKeys).
+	RequestTags []berth.ResourceTag
+	TagKeys     []string
+}
+
+// RepositoryARN is the ARN of a repository of this registry.
+func (r *Registry) RepositoryARN(name string) string {
+	return "arn:aws:ecr:" + r.region + ":" + r.id + ":repository/" + name
+}
+
+// resource is the ARN a request for a is checked against.
+func (r *Registry) resource(a Access) string {
+	switch {
+	case a.AllRepositories:
+		return r.RepositoryARN("*")
+	case a.Repository != "":
+		return r.RepositoryARN(a.Repository)
+	}
+	return "*"
+}
+
+// Authorize decides whether the caller in ctx may do a, and returns nil or
+// EAccessDenied with AWS's text. It writes nothing, so a denied request
+// has changed nothing when it ends.
+func (r *Registry) Authorize(ctx context.Context, a Access) error {
+	c, ok := CallerOf(ctx)
+	if !ok {
+		return nil
+	}
+	resource, err := r.resourcePolicies(ctx, a)
+	if err != nil {
+		return err
+	}
+	return r.decide(ctx, c, a, r.resource(a), r.id, resource)
+}
+
+// decide evaluates a request for a on resource, owned by account, against
+// the caller's identity policies and the resource policies given.
+func (r *Registry) decide(ctx context.Context, c Caller, a Access, resource, account string, resourcePolicies []policy.Named) error {
+	req := policy.Request{Principal: c.Principal, Action: a.Action, Resource: resource, ResourceAccount: account}
+	identity, err := r.identityPolicies(ctx, c.Principal)
+	if err != nil {
+		return err
+	}
+	req.Context = &requestKeys{r: r, ctx: ctx, c: &c, a: &a, now: r.nowUTC()}
+	d := policy.Evaluate(req, identity, resourcePolicies)
+	if d.Allowed {
+		return nil
+	}
+	msg := d.Message(req)
+	r.audit(ctx, "denied", slog.String("principal", c.Principal.ARN), slog.String("action", a.Action),
+		slog.String("resource", req.Resource), slog.String("reason", d.Reason.String()), slog.String("policy", d.Policy),
+		slog.String("source_ip", c.SourceIP))
+	if r.onDeny != nil {
+		r.onDeny(a.Action)
+	}
+	return berth.Errorf(berth.EAccessDenied, "%s", msg)
+}
+
+// audit writes an audit event: decisions that deny, and every change to
+// principals and policies. Never a secret.
+func (r *Registry) audit(ctx context.Context, event string, attrs ...slog.Attr) {
+	if r.onAudit != nil {
+		r.onAudit(event)
+	}
+	r.log.LogAttrs(ctx, slog.LevelInfo, "audit: "+event, append([]slog.Attr{slog.String("audit", event)}, attrs...)...)
+}
+
+// requestKeys answers the condition keys of one request. Repository tags
+// are read only if a policy asks for them.
+type requestKeys struct {
+	r   *Registry
+	ctx context.Context
+	c   *Caller
+	a   *Access
+	now time.Time
+
+	tags       []berth.ResourceTag
+	tagsLoaded bool
+}
+
+func (k *requestKeys) Get(key string) ([]string, bool) {
+	lower := strings.ToLower(key)
+	switch lower {
+	case "aws:sourceip":
+		if _, err := netip.ParseAddr(k.c.SourceIP); err != nil {
+			return nil, false
+		}
+		return []string{k.c.SourceIP}, true
+	case "aws:securetransport":
+		return []string{strconv.FormatBool(k.c.Secure)}, true
+	case "aws:currenttime":
+		return []string{k.now.Format(time.RFC3339)}, true
+	case "aws:epochtime":
+		return []string{strconv.FormatInt(k.now.Unix(), 10)}, true
+	case "aws:requestedregion":
+		return []string{k.r.region}, true
+	case "aws:resourceaccount":
+		return []string{k.r.id}, true
+	case "aws:tagkeys":
+		keys := k.a.TagKeys
+		for _, t := range k.a.RequestTags {
+			keys = append(keys, t.Key)
+		}
+		if len(keys) == 0 {
+			return nil, false
+		}
+		return keys, true
+	}
+	if tag, ok := cutPrefixFold(key, "aws:RequestTag/"); ok {
+		for _, t := range k.a.RequestTags {
+			if strings.EqualFold(t.Key, tag) {
+				return []string{t.Value}, true
+			}
+		}
+		return nil, false
+	}
+	tag, ok := cutPrefixFold(key, "ecr:ResourceTag/")
+	if !ok {
+		tag, ok = cutPrefixFold(key, "aws:ResourceTag/")
+	}
+	if ok && k.a.Repository != "" {
+		if !k.tagsLoaded {
+			k.tagsLoaded = true
+			_ = k.r.meta.View(berth.ReadsApart(k.ctx), func(tx berth.MetaTx) error {
+				repo, err := tx.GetRepository(k.ctx, k.a.Repository)
+				if err == nil {
+					k.tags = repo.Tags
+				}
+				return nil
+			})
+		}
+		for _, t := range k.tags {
+			if strings.EqualFold(t.Key, tag) {
+				return []string{t.Value}, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return "", false
+	}
+	return s[len(prefix):], true
+}

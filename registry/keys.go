@@ -1,0 +1,102 @@
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"time"
+
+	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/policy"
+)
+
+// Key is an access key opened for authentication.
+type Key struct {
+	ID        string
+	Secret    string
+	Principal policy.Principal
+	// Temporary keys only: when they expire, and the SHA-256 of the
+	// session token every request must carry.
+	Expires          time.Time
+	sessionTokenHash []byte
+}
+
+// Temporary reports whether the key came from AssumeRole.
+func (k Key) Temporary() bool { return !k.Expires.IsZero() }
+
+// SessionTokenHash is the SHA-256 of the key's session token (nil for a
+// long-term key).
+func (k Key) SessionTokenHash() []byte { return k.sessionTokenHash }
+
+// SessionTokenMatches reports whether token is the key's session token.
+func (k Key) SessionTokenMatches(token string) bool {
+	h := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(h[:], k.sessionTokenHash) == 1
+}
+
+// AccessKey returns the active key of an id, its secret opened; ENotFound
+// if there is none (or it is inactive: IAM answers both alike).
+func (r *Registry) AccessKey(ctx context.Context, id string) (Key, error) {
+	if r.sealer == nil {
+		return Key{}, berth.Errorf(berth.ENotFound, "access key %s not found", id)
+	}
+	return cached(r, ctx, func(c *authzCache) map[string]Key { return c.keys }, id, func() (Key, error) {
+		var k *berth.AccessKey
+		err := r.meta.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) (err error) {
+			k, err = tx.GetAccessKey(ctx, id)
+			return err
+		})
+		if err != nil {
+			return Key{}, err
+		}
+		if k.Status != statusActive {
+			return Key{}, berth.Errorf(berth.ENotFound, "access key %s is inactive", id)
+		}
+		return r.openKey(k)
+	})
+}
+
+func (r *Registry) openKey(k *berth.AccessKey) (Key, error) {
+	secret, err := r.sealer.open(k.ID, k.Secret)
+	if err != nil {
+		return Key{}, err
+	}
+	p, ok := policy.PrincipalFromARN(k.Principal)
+	if !ok || p.Kind == policy.Anonymous {
+		return Key{}, berth.Errorf(berth.ENotFound, "access key %s names no principal", k.ID)
+	}
+	if k.Role != "" {
+		p.RoleARN = k.Role
+	}
+	return Key{ID: k.ID, Secret: secret, Principal: p, Expires: k.Expires, sessionTokenHash: k.SessionToken}, nil
+}
+
+// Access key statuses, as IAM spells them.
+const (
+	statusActive   = "Active"
+	statusInactive = "Inactive"
+)
+
+// keyAlphabet is the alphabet of access key ids (base32, as AWS's).
+const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+// newKeyID returns a new random id with AWS's prefix for its kind: AKIA
+// for a long-term key, ASIA for a temporary one, AIDA/AROA/ANPA for the
+// unique ids of users, roles and policies.
+func newKeyID(prefix string) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	for i := range b {
+		b[i] = keyAlphabet[int(b[i])%len(keyAlphabet)]
+	}
+	return prefix + string(b)
+}
+
+// newSecret returns a new secret access key: 40 characters, as AWS's.
+func newSecret() string {
+	b := make([]byte, 30)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}

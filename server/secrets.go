@@ -1,0 +1,66 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/registry"
+)
+
+// secretsKeyPath is where the key that seals IAM secrets is kept.
+func secretsKeyPath(c Config) string {
+	if c.SecretsKeyFile != "" {
+		return c.SecretsKeyFile
+	}
+	return filepath.Join(c.DataDir, "secrets.key")
+}
+
+// loadSecretsKey reads the key that seals the secret access keys kept in
+// the metadata store (64 hex digits), making it on the first start when
+// it is the default file in the data directory. A named file must exist:
+// replicas share one, and a new one would open none of their keys.
+func loadSecretsKey(c Config) ([]byte, error) {
+	path := secretsKeyPath(c)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && c.SecretsKeyFile == "" {
+		key := make([]byte, registry.SecretsKeySize)
+		rand.Read(key)
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("secrets key: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, fmt.Errorf("secrets key: %w", err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secrets key: %w (make one with: head -c 32 /dev/urandom | xxd -p -c 64 > %s; chmod 600 %s)", err, path, path)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != registry.SecretsKeySize {
+		return nil, fmt.Errorf("secrets key %s: want %d bytes as %d hex digits", path, registry.SecretsKeySize, 2*registry.SecretsKeySize)
+	}
+	return key, nil
+}
+
+// registryKeyring finds the access keys of IAM users, accounts and role
+// sessions in the registry's store.
+type registryKeyring struct{ reg *registry.Registry }
+
+func (k registryKeyring) Lookup(ctx context.Context, id string) (auth.Credential, error) {
+	key, err := k.reg.AccessKey(ctx, id)
+	if err != nil {
+		return auth.Credential{}, err
+	}
+	return auth.Credential{AccessKeyID: key.ID, SecretAccessKey: key.Secret, Principal: key.Principal.ARN, Role: key.Principal.RoleARN,
+		Expires: key.Expires, SessionTokenHash: key.SessionTokenHash()}, nil
+}
