@@ -100,9 +100,12 @@ func (a *Authenticator) now() time.Time {
 // TokenLifetime is how long a registry password lives, as in ECR.
 const TokenLifetime = 12 * time.Hour
 
-// A registry password is "<access key id>.<expiry unix>.<mac>", the mac an
-// HMAC-SHA256 under a key derived from the credential's secret. Replicas
-// that share credentials share tokens, and a deleted key voids its tokens.
+// A registry password is "<access key id>.<region>.<expiry unix>.<mac>",
+// the mac an HMAC-SHA256 under a key derived from the credential's secret.
+// Replicas that share credentials share tokens, a deleted key voids its
+// tokens, and a token works only in the region it was issued for, as
+// ECR's. (Tokens of berth before regions, "<id>.<expiry>.<mac>", still
+// work until they expire.)
 func tokenMAC(c Credential, purpose, msg string) string {
 	k := hmac.New(sha256.New, []byte("berth/"+purpose+"/"+c.SecretAccessKey))
 	k.Write([]byte(msg))
@@ -116,16 +119,23 @@ func (a *Authenticator) IssueToken(c Credential) (string, time.Time) {
 	if !c.Expires.IsZero() && c.Expires.Before(exp) {
 		exp = c.Expires.Truncate(time.Second)
 	}
-	msg := c.AccessKeyID + "." + strconv.FormatInt(exp.Unix(), 10)
+	msg := c.AccessKeyID + "." + a.Region + "." + strconv.FormatInt(exp.Unix(), 10)
 	return msg + "." + tokenMAC(c, "token", msg), exp
 }
 
 // VerifyToken checks a registry password: EUnauthenticated if it is not
-// one, ETokenExpired if it was one but has expired.
+// one, ETokenExpired if it was one but has expired, EInvalidParameter if
+// it is one of another region.
 func (a *Authenticator) VerifyToken(ctx context.Context, password string) (Credential, error) {
 	bad := berth.Errorf(berth.EUnauthenticated, "The password is not a valid registry token; get one with 'aws ecr get-login-password'")
 	parts := strings.Split(password, ".")
-	if len(parts) != 3 {
+	region := ""
+	switch len(parts) {
+	case 3:
+	case 4:
+		region = parts[1]
+		parts = []string{parts[0], parts[2], parts[3]}
+	default:
 		return Credential{}, bad
 	}
 	c, ok, err := a.lookup(ctx, parts[0])
@@ -136,8 +146,14 @@ func (a *Authenticator) VerifyToken(ctx context.Context, password string) (Crede
 		return Credential{}, bad
 	}
 	msg := parts[0] + "." + parts[1]
+	if region != "" {
+		msg = parts[0] + "." + region + "." + parts[1]
+	}
 	if subtle.ConstantTimeCompare([]byte(tokenMAC(c, "token", msg)), []byte(parts[2])) != 1 {
 		return Credential{}, bad
+	}
+	if region != "" && region != a.Region {
+		return Credential{}, berth.Errorf(berth.EInvalidParameter, "The token was issued for the region %s; this registry is in %s. Get one for it with 'aws ecr get-login-password --region %s'", region, a.Region, a.Region)
 	}
 	exp, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil {

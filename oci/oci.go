@@ -156,6 +156,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Cred
 		writeError(w, r, http.StatusForbidden, "DENIED", berth.ErrorMessage(err))
 	case berth.EUnauthenticated:
 		challenge(berth.ErrorMessage(err))
+	case berth.EInvalidParameter:
+		// A token of another region: ECR answers the login 400.
+		writeError(w, r, http.StatusBadRequest, "DENIED", berth.ErrorMessage(err))
 	default:
 		// The keys could not be read: not the client's fault.
 		s.writeError(w, r, err)

@@ -109,12 +109,21 @@ func (r *Registry) Authorize(ctx context.Context, a Access) error {
 	if !ok {
 		return nil
 	}
+	if ownAccountActions[a.Action] && c.Principal.Account != policy.AnonymousAccount && c.Principal.Account != "" {
+		// A registry token is the caller's, for any registry it may reach:
+		// its own account decides, with no resource policy of this one.
+		return r.decide(ctx, c, a, "*", c.Principal.Account, nil)
+	}
 	resource, err := r.resourcePolicies(ctx, a)
 	if err != nil {
 		return err
 	}
 	return r.decide(ctx, c, a, r.resource(a), r.id, resource)
 }
+
+// ownAccountActions are decided in the caller's own account, wherever the
+// registry it then reaches is.
+var ownAccountActions = map[string]bool{"ecr:GetAuthorizationToken": true}
 
 // decide evaluates a request for a on resource, owned by account, against
 // the caller's identity policies and the resource policies given.

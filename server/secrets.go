@@ -23,11 +23,11 @@ func secretsKeyPath(c Config) string {
 	return filepath.Join(c.DataDir, "secrets.key")
 }
 
-// loadSecretsKey reads the key that seals the secret access keys kept in
+// LoadSecretsKey reads the key that seals the secret access keys kept in
 // the metadata store (64 hex digits), making it on the first start when
 // it is the default file in the data directory. A named file must exist:
 // replicas share one, and a new one would open none of their keys.
-func loadSecretsKey(c Config) ([]byte, error) {
+func LoadSecretsKey(c Config) ([]byte, error) {
 	path := secretsKeyPath(c)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && c.SecretsKeyFile == "" {

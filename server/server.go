@@ -126,7 +126,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 			meta.Close()
 		}
 	}()
-	secretsKey, err := loadSecretsKey(c)
+	secretsKey, err := LoadSecretsKey(c)
 	if err != nil {
 		return err
 	}
@@ -204,6 +204,16 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	}
 	m.banner(ctx, reg, generated)
 	return nil
+}
+
+// CreateAccount adds an account and a root access key for it, as berth
+// account create does, on a running server.
+func (m *Server) CreateAccount(ctx context.Context, id string) (auth.Credential, error) {
+	k, err := m.reg.CreateAccount(ctx, id)
+	if err != nil {
+		return auth.Credential{}, err
+	}
+	return auth.Credential{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: "arn:aws:iam::" + id + ":root"}, nil
 }
 
 // URL is the server's base URL once Run has returned.

@@ -38,6 +38,8 @@ Usage:
                          every reference and tag whole; exits 1 on any problem
   berth gc [--dry-run]   run one garbage collection sweep against the configured stores and print
                          what it freed (or would free); on the embedded default, with berth stopped
+  berth account create ID  add another AWS account, whose IAM users reach this registry across
+                         accounts, and print a root access key for it (berth account list lists them)
   berth version          print the version and the commit it was built from
 
 Each command's -h lists its flags.
@@ -98,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "gc":
 		return runGC(ctx, args[1:], stdout, stderr)
+	case "account":
+		return runAccount(ctx, args[1:], stdout, stderr)
 	case "backup", "restore", "verify":
 		return runBackup(ctx, args, stdout, stderr)
 	case "healthcheck":
