@@ -47,10 +47,14 @@ type StaticKeyring map[string]Credential
 func (k StaticKeyring) Lookup(_ context.Context, id string) (Credential, error) {
 	c, ok := k[id]
 	if !ok {
-		return Credential{}, berth.Errorf(berth.ENotFound, "no access key %s", id)
+		return Credential{}, errNoKey
 	}
 	return c, nil
 }
+
+// errNoKey is the answer for a key a keyring does not hold (one error for
+// all: looking in a keyring that has not the key is common).
+var errNoKey = berth.Errorf(berth.ENotFound, "no such access key")
 
 // Keyrings looks in each keyring in turn.
 type Keyrings []Keyring
@@ -63,7 +67,7 @@ func (ks Keyrings) Lookup(ctx context.Context, id string) (Credential, error) {
 			return c, err
 		}
 	}
-	return Credential{}, berth.Errorf(berth.ENotFound, "no access key %s", id)
+	return Credential{}, errNoKey
 }
 
 // lookup finds a key: ok false if there is none, err for a store that

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -339,18 +341,46 @@ func ipMatch(v, pv string) (match, comparable bool) {
 		}
 		return want.Unmap() == addr, true
 	}
-	prefix, err := netip.ParsePrefix(pv)
-	if err != nil {
+	prefix, ok := parsePrefix(pv)
+	if !ok {
 		return false, false
 	}
-	if prefix.Addr().Is4In6() {
+	return prefix.Contains(addr), true
+}
+
+// prefixes keeps the CIDR blocks policies name, parsed: a condition on
+// aws:SourceIp is tested on every request.
+var (
+	prefixes    sync.Map // string -> prefixEntry
+	prefixCount atomic.Int64
+	prefixBound = int64(4096) // policy variables could make values without end
+)
+
+type prefixEntry struct {
+	p  netip.Prefix
+	ok bool
+}
+
+func parsePrefix(pv string) (netip.Prefix, bool) {
+	if e, found := prefixes.Load(pv); found {
+		return e.(prefixEntry).p, e.(prefixEntry).ok
+	}
+	prefix, err := netip.ParsePrefix(pv)
+	e := prefixEntry{p: prefix, ok: err == nil}
+	if e.ok && prefix.Addr().Is4In6() {
 		bitsLeft := prefix.Bits() - 96
 		if bitsLeft < 0 {
-			return false, false
+			e.ok = false
+		} else {
+			e.p = netip.PrefixFrom(prefix.Addr().Unmap(), bitsLeft)
 		}
-		prefix = netip.PrefixFrom(prefix.Addr().Unmap(), bitsLeft)
 	}
-	return prefix.Contains(addr), true
+	if prefixCount.Load() < prefixBound {
+		if _, loaded := prefixes.LoadOrStore(pv, e); !loaded {
+			prefixCount.Add(1)
+		}
+	}
+	return e.p, e.ok
 }
 
 // dateLayouts are the ISO 8601 forms IAM accepts for Date operators and

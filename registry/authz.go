@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/policy"
@@ -46,6 +47,9 @@ func NewCaller(principalARN, roleARN, keyID, remoteAddr string, secure bool) Cal
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		host = "" // not an address: aws:SourceIp is absent
 	}
 	return Caller{Principal: p, SourceIP: host, Secure: secure, KeyID: keyID}
 }
@@ -114,11 +118,31 @@ func (r *Registry) Authorize(ctx context.Context, a Access) error {
 		// its own account decides, with no resource policy of this one.
 		return r.decide(ctx, c, a, "*", c.Principal.Account, nil)
 	}
+	// A decision that allowed is kept while the policies stay the same, if
+	// they depend on nothing but who asks, what, from where.
+	key := decisionKey{principal: c.Principal.ARN, role: c.Principal.RoleARN, action: a.Action, repo: a.Repository, ip: c.SourceIP,
+		all: a.AllRepositories, secure: c.Secure}
+	keep := len(a.RequestTags) == 0 && len(a.TagKeys) == 0
+	epoch, ok, err := r.allowedBefore(ctx, key)
+	if err != nil {
+		return err
+	}
+	if ok && keep {
+		return nil
+	}
 	resource, err := r.resourcePolicies(ctx, a)
 	if err != nil {
 		return err
 	}
-	return r.decide(ctx, c, a, r.resource(a), r.id, resource)
+	identity, err := r.identityPolicies(ctx, c.Principal)
+	if err != nil {
+		return err
+	}
+	err = r.evaluate(ctx, c, a, r.resource(a), r.id, identity.list, resource.list)
+	if err == nil && keep && identity.stable && resource.stable {
+		r.keepAllowed(epoch, key)
+	}
+	return err
 }
 
 // ownAccountActions are decided in the caller's own account, wherever the
@@ -128,11 +152,17 @@ var ownAccountActions = map[string]bool{"ecr:GetAuthorizationToken": true}
 // decide evaluates a request for a on resource, owned by account, against
 // the caller's identity policies and the resource policies given.
 func (r *Registry) decide(ctx context.Context, c Caller, a Access, resource, account string, resourcePolicies []policy.Named) error {
-	req := policy.Request{Principal: c.Principal, Action: a.Action, Resource: resource, ResourceAccount: account}
 	identity, err := r.identityPolicies(ctx, c.Principal)
 	if err != nil {
 		return err
 	}
+	return r.evaluate(ctx, c, a, resource, account, identity.list, resourcePolicies)
+}
+
+// evaluate asks the policies and turns a denial into AWS's error, with
+// its audit event.
+func (r *Registry) evaluate(ctx context.Context, c Caller, a Access, resource, account string, identity, resourcePolicies []policy.Named) error {
+	req := policy.Request{Principal: c.Principal, Action: a.Action, Resource: resource, ResourceAccount: account}
 	req.Context = &requestKeys{r: r, ctx: ctx, c: &c, a: &a, now: r.nowUTC()}
 	d := policy.Evaluate(req, identity, resourcePolicies)
 	if d.Allowed {
@@ -171,10 +201,13 @@ type requestKeys struct {
 }
 
 func (k *requestKeys) Get(key string) ([]string, bool) {
-	lower := strings.ToLower(key)
+	lower := key
+	if strings.ContainsFunc(key, unicode.IsUpper) {
+		lower = strings.ToLower(key)
+	}
 	switch lower {
 	case "aws:sourceip":
-		if _, err := netip.ParseAddr(k.c.SourceIP); err != nil {
+		if k.c.SourceIP == "" {
 			return nil, false
 		}
 		return []string{k.c.SourceIP}, true

@@ -34,23 +34,63 @@ type authzCache struct {
 	gen     int64
 	checked time.Time
 
-	identity map[string][]policy.Named
-	repos    map[string][]policy.Named
+	identity map[string]policySet
+	repos    map[string]policySet
 	registry *registryPolicy
 	keys     map[string]Key
+	// allowed are decisions that allowed, for requests whose policies
+	// depend on nothing but what the key holds (policySet.stable).
+	allowed map[decisionKey]struct{}
 }
+
+// policySet is a list of policies, and whether their decisions depend
+// only on the request's fixed keys, so that they may be kept.
+type policySet struct {
+	list   []policy.Named
+	stable bool
+}
+
+func newPolicySet(list []policy.Named) policySet {
+	ps := policySet{list: list, stable: true}
+	for _, p := range list {
+		ps.stable = ps.stable && p.Policy.DependsOnly(fixedKey)
+	}
+	return ps
+}
+
+// fixedKey reports whether a condition key has one value for all the
+// requests of one decisionKey: who asks, from where, over what.
+func fixedKey(key string) bool {
+	switch strings.ToLower(key) {
+	case "aws:sourceip", "aws:securetransport", "aws:principalarn", "aws:principalaccount", "aws:principaltype",
+		"aws:username", "aws:userid", "aws:requestedregion", "aws:resourceaccount":
+		return true
+	}
+	return false
+}
+
+// decisionKey is what a kept decision was made for.
+type decisionKey struct {
+	principal, role, action, repo, ip string
+	all, secure                       bool
+}
+
+// maxDecisions bounds the kept decisions; past it, they start over.
+const maxDecisions = 1 << 16
 
 type registryPolicy struct {
 	policy *policy.Named // nil: none
 	scope  string
+	stable bool
 }
 
 func (c *authzCache) resetLocked() {
 	c.epoch++
-	c.identity = map[string][]policy.Named{}
-	c.repos = map[string][]policy.Named{}
+	c.identity = map[string]policySet{}
+	c.repos = map[string]policySet{}
 	c.registry = nil
 	c.keys = map[string]Key{}
+	c.allowed = map[decisionKey]struct{}{}
 }
 
 // iamChanged forgets everything at once: this registry changed IAM data.
@@ -120,23 +160,23 @@ func cached[T any](r *Registry, ctx context.Context, m func(*authzCache) map[str
 
 // identityPolicies returns the policies of a principal: a user's own, or
 // for a role session the role's. The root and anonymous callers have none.
-func (r *Registry) identityPolicies(ctx context.Context, p policy.Principal) ([]policy.Named, error) {
+func (r *Registry) identityPolicies(ctx context.Context, p policy.Principal) (policySet, error) {
 	holder := p.ARN
 	switch p.Kind {
 	case policy.User:
 	case policy.AssumedRole:
 		holder = p.RoleARN
 	default:
-		return nil, nil
+		return policySet{stable: true}, nil
 	}
-	return cached(r, ctx, func(c *authzCache) map[string][]policy.Named { return c.identity }, holder, func() ([]policy.Named, error) {
+	return cached(r, ctx, func(c *authzCache) map[string]policySet { return c.identity }, holder, func() (policySet, error) {
 		var docs []berth.PolicyDocument
 		err := r.meta.View(ctx, func(tx berth.MetaTx) (err error) {
 			docs, err = tx.PrincipalPolicies(ctx, holder)
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return policySet{}, err
 		}
 		out := make([]policy.Named, 0, len(docs))
 		for _, d := range docs {
@@ -159,41 +199,41 @@ func (r *Registry) identityPolicies(ctx context.Context, p policy.Principal) ([]
 			}
 			out = append(out, policy.Named{Name: name, Policy: pol})
 		}
-		return out, nil
+		return newPolicySet(out), nil
 	})
 }
 
 // resourcePolicies returns the resource-based policies that apply to a:
 // the repository's, and the registry policy where its scope covers the
 // action.
-func (r *Registry) resourcePolicies(ctx context.Context, a Access) ([]policy.Named, error) {
-	var out []policy.Named
+func (r *Registry) resourcePolicies(ctx context.Context, a Access) (policySet, error) {
+	out := policySet{stable: true}
 	if a.Repository != "" {
-		rp, err := cached(r, ctx, func(c *authzCache) map[string][]policy.Named { return c.repos }, a.Repository, func() ([]policy.Named, error) {
+		rp, err := cached(r, ctx, func(c *authzCache) map[string]policySet { return c.repos }, a.Repository, func() (policySet, error) {
 			var text string
 			err := r.meta.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) (err error) {
 				text, err = tx.GetRepositoryPolicy(ctx, a.Repository)
 				return err
 			})
 			if berth.IsCode(err, berth.ENotFound) || (err == nil && text == "") {
-				return []policy.Named{}, nil
+				return policySet{stable: true}, nil
 			}
 			if err != nil {
-				return nil, err
+				return policySet{}, err
 			}
-			return r.parseStored(text, "repository policy of "+a.Repository), nil
+			return newPolicySet(r.parseStored(text, "repository policy of "+a.Repository)), nil
 		})
 		if err != nil {
-			return nil, err
+			return policySet{}, err
 		}
-		out = append(out, rp...)
+		out = rp
 	}
 	reg, err := r.registryPolicy(ctx)
 	if err != nil {
-		return nil, err
+		return policySet{}, err
 	}
 	if reg.policy != nil && (reg.scope != "V1" || v1Actions[strings.ToLower(a.Action)]) {
-		out = append(out, *reg.policy)
+		out = policySet{list: append(out.list[:len(out.list):len(out.list)], *reg.policy), stable: out.stable && reg.stable}
 	}
 	return out, nil
 }
@@ -234,9 +274,11 @@ func (r *Registry) registryPolicy(ctx context.Context) (*registryPolicy, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading the registry policy: %w", err)
 	}
+	rp.stable = true
 	if text != "" {
 		if ps := r.parseStored(text, "registry policy"); len(ps) == 1 {
 			rp.policy = &ps[0]
+			rp.stable = ps[0].Policy.DependsOnly(fixedKey)
 		}
 	}
 	c.mu.Lock()
@@ -245,4 +287,30 @@ func (r *Registry) registryPolicy(ctx context.Context) (*registryPolicy, error) 
 	}
 	c.mu.Unlock()
 	return rp, nil
+}
+
+// allowedBefore reports whether a decision of k allowed in this epoch.
+func (r *Registry) allowedBefore(ctx context.Context, k decisionKey) (uint64, bool, error) {
+	epoch, err := r.authzEpoch(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	c := &r.authz
+	c.mu.RLock()
+	_, ok := c.allowed[k]
+	c.mu.RUnlock()
+	return epoch, ok, nil
+}
+
+// keepAllowed keeps a decision that allowed, unless the epoch moved on.
+func (r *Registry) keepAllowed(epoch uint64, k decisionKey) {
+	c := &r.authz
+	c.mu.Lock()
+	if c.epoch == epoch {
+		if len(c.allowed) >= maxDecisions {
+			c.allowed = map[decisionKey]struct{}{}
+		}
+		c.allowed[k] = struct{}{}
+	}
+	c.mu.Unlock()
 }

@@ -167,10 +167,10 @@ func manifestGetFigure(t *target, repo string, tags []string, n, c int) (float64
 	return load(n, c, func(i int) error { return t.getManifest(repo, tags[i%len(tags)]) })
 }
 
-// ecrClient talks to berth's ECR API with the benchmark's credentials.
+// ecrClient talks to berth's ECR API with the target's credentials.
 func ecrClient(t *target) *ecr.Client {
 	return ecr.NewFromConfig(aws.Config{Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(benchKey, benchSecret, ""),
+		Credentials: credentials.NewStaticCredentialsProvider(t.user, t.password, ""),
 		HTTPClient:  httpClient, Retryer: func() aws.Retryer { return aws.NopRetryer{} }},
 		func(o *ecr.Options) { o.BaseEndpoint = aws.String(t.url) })
 }

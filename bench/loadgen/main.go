@@ -64,7 +64,24 @@ func main() {
 	flag.BoolVar(&gcMode, "gc", false, "the garbage collection figures instead (bench/RESULTS-gc.md): berth in this process")
 	flag.IntVar(&gc.blobs, "gc-blobs", 100000, "with -gc: blobs stored before the sweep")
 	flag.DurationVar(&gc.window, "gc-window", 20*time.Second, "with -gc: how long the baseline pushes run")
+	var az authzOptions
+	var authzMode bool
+	flag.BoolVar(&authzMode, "authz", false, "the authorization figures instead (bench/RESULTS-authz.md): a berth with 1,000 users against one with its root alone")
+	flag.IntVar(&az.users, "authz-users", 1000, "with -authz: users (and managed policies) in the store")
 	flag.Parse()
+	if authzMode {
+		az.berth, az.out, az.rounds, az.gets, az.puts = o.berth, o.out, 7, 30000, 3000
+		if o.out == "bench/RESULTS.md" {
+			az.out = "bench/RESULTS-authz.md"
+		}
+		if o.quick {
+			az.rounds, az.users, az.gets, az.puts, az.out = 1, 20, 200, 100, ""
+		}
+		if err := runAuthz(az); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if gcMode {
 		gc.out = o.out
 		if o.out == "bench/RESULTS.md" {
