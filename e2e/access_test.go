@@ -415,14 +415,13 @@ func TestAccessCases(t *testing.T) {
 		if err := ci.pull(t, "app-a:latest", "127.0.0.2"); err != nil {
 			t.Fatalf("pull from 127.0.0.2: %v", err)
 		}
-		// The deny holds for the root too: only from 127.0.0.2 can the
-		// policy go.
-		_, err := a.ecr.DeleteRepositoryPolicy(ctx, &ecr.DeleteRepositoryPolicyInput{RepositoryName: aws.String("app-a")})
-		wantDenied(t, err, explicitDeny("arn:aws:iam::"+ownAccount+":root", "ecr:DeleteRepositoryPolicy", repoARN("app-a"), "resource"))
-		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
-		from2 := ecr.NewFromConfig(aws.Config{Region: testRegion, Credentials: credentials.NewStaticCredentialsProvider(a.srv.Credential.AccessKeyID, a.srv.Credential.SecretAccessKey, ""),
-			HTTPClient: &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}}, func(o *ecr.Options) { o.BaseEndpoint = aws.String(a.url) })
-		must[*ecr.DeleteRepositoryPolicyOutput](t)(from2.DeleteRepositoryPolicy(ctx, &ecr.DeleteRepositoryPolicyInput{RepositoryName: aws.String("app-a")}))
+		// The deny holds for the root too (a pull), except on the policy
+		// itself: the root may always delete it, so that no policy locks
+		// the account out for good.
+		root := &user{a: a, arn: "arn:aws:iam::" + ownAccount + ":root", password: a.loginPassword()}
+		status, body, _ = root.do(t, http.MethodGet, "/v2/app-a/manifests/latest", "127.0.0.1")
+		wantDENIED(t, http.MethodGet, status, body, explicitDeny(root.arn, "ecr:BatchGetImage", repoARN("app-a"), "resource"))
+		must[*ecr.DeleteRepositoryPolicyOutput](t)(a.ecr.DeleteRepositoryPolicy(ctx, &ecr.DeleteRepositoryPolicyInput{RepositoryName: aws.String("app-a")}))
 	})
 
 	t.Run("15 actions ignore case; * crosses /", func(t *testing.T) {

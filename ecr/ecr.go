@@ -192,7 +192,7 @@ func (s *Server) serve(ctx context.Context, c *call) (any, error) {
 	if c.body, err = awsproto.CheckJSON(op.Input, body, "InvalidParameterException"); err != nil {
 		return nil, err
 	}
-	ctx = registry.WithCaller(ctx, registry.NewCaller(c.cred.Principal, c.cred.Role, c.cred.AccessKeyID, c.r.RemoteAddr, baseURL(c.r)[:5] == "https"))
+	ctx = registry.WithCaller(ctx, registry.NewCaller(c.cred.Principal, c.cred.Role, c.cred.AccessKeyID, c.r.RemoteAddr, c.r.TLS != nil))
 	if err := s.authorize(ctx, op.Name, c.body); err != nil {
 		return nil, err
 	}

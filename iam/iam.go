@@ -287,7 +287,9 @@ func signedService(authorization string) string {
 
 // secure reports whether the request came over TLS.
 func secure(r *http.Request) bool {
-	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+	// Not X-Forwarded-Proto: a client could send it, and aws:SecureTransport
+	// must say how this request reached berth.
+	return r.TLS != nil
 }
 
 // sigv4Errors are the authentication failures as IAM and STS answer them:

@@ -301,12 +301,9 @@ func (s *Server) getPolicyVersion(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.reg.GetPolicy(ctx, in.PolicyArn)
+	p, err := s.reg.GetPolicyVersion(ctx, in.PolicyArn, in.VersionID)
 	if err != nil {
 		return nil, err
-	}
-	if in.VersionID != p.VersionID {
-		return nil, berth.Errorf(berth.ENoSuchEntity, "Policy %s version %s does not exist or is not attachable.", in.PolicyArn, in.VersionID)
 	}
 	return map[string]any{"PolicyVersion": map[string]any{"Document": policyText(p.Document), "VersionId": p.VersionID,
 		"IsDefaultVersion": true, "CreateDate": p.Updated}}, nil

@@ -3,7 +3,6 @@ package oci
 import (
 	"net/http"
 
-	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/registry"
 )
 
@@ -43,18 +42,17 @@ func (s *Server) authorize(r *http.Request, rt route) error {
 	}
 	ctx := r.Context()
 	a := registry.Access{Action: action, Repository: rt.name}
-	err := s.reg.Authorize(ctx, a)
-	switch {
-	case err == nil:
-	case rt.kind == "blob" && r.Method == http.MethodHead && berth.IsCode(err, berth.EAccessDenied):
+	if rt.kind == "catalog" {
+		// Every repository, as DescribeRepositories without names asks.
+		a.AllRepositories = true
+	}
+	if rt.kind == "blob" && r.Method == http.MethodHead && s.reg.Allowed(ctx, registry.Access{Action: "ecr:GetDownloadUrlForLayer", Repository: rt.name}) {
 		// A HEAD of a blob is a push's existence check or a pull's size
-		// check: either action will do [verify]. The push's denial is the
-		// one reported.
-		if s.reg.Authorize(ctx, registry.Access{Action: "ecr:GetDownloadUrlForLayer", Repository: rt.name}) == nil {
-			return nil
-		}
-		return err
-	default:
+		// check: either action will do [verify]. A puller's is asked first,
+		// without a word; a refusal names the push's action.
+		return nil
+	}
+	if err := s.reg.Authorize(ctx, a); err != nil {
 		return err
 	}
 	q := r.URL.Query()

@@ -234,7 +234,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r = r.WithContext(registry.WithCaller(r.Context(), registry.NewCaller(cred.Principal, cred.Role, cred.AccessKeyID, r.RemoteAddr, scheme(r) == "https")))
+	r = r.WithContext(registry.WithCaller(r.Context(), registry.NewCaller(cred.Principal, cred.Role, cred.AccessKeyID, r.RemoteAddr, r.TLS != nil)))
 	rt, ok := parseRoute(r.URL.Path)
 	if !ok {
 		writeError(w, r, http.StatusNotFound, "NOT_FOUND", "no such endpoint: "+r.URL.Path)

@@ -2,6 +2,9 @@ package registry
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 
@@ -15,12 +18,52 @@ import (
 
 var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
 
-// EnsureAccount records the registry's own account.
+// EnsureAccount records the registry's own account, and checks that the
+// secrets key is the one that sealed the keys in the store: a restore
+// without its secrets.key, or replicas with different ones, would
+// otherwise fail every request signed with an IAM key.
 func (r *Registry) EnsureAccount(ctx context.Context) error {
 	return r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		if r.sealer != nil {
+			if err := r.checkSealer(ctx, tx, false); err != nil {
+				return err
+			}
+		}
 		return tx.PutAccount(ctx, &berth.Account{ID: r.id, CreatedAt: r.nowUTC()})
 	})
 }
+
+// checkSealer checks the secrets key against the constant the store holds
+// sealed with the key that sealed its access keys; with write, it seals
+// the constant if there is none yet (an access key is about to be sealed).
+func (r *Registry) checkSealer(ctx context.Context, tx berth.MetaTx, write bool) error {
+	check, err := tx.GetSetting(ctx, settingSealCheck)
+	switch {
+	case err != nil:
+		return err
+	case check == "" && write:
+		return tx.PutSetting(ctx, settingSealCheck, base64.StdEncoding.EncodeToString(r.sealer.seal(settingSealCheck, sealCheckText)))
+	case check == "":
+		return nil // no key sealed yet: any secrets key will do
+	}
+	sealed, err := base64.StdEncoding.DecodeString(check)
+	if err != nil {
+		return fmt.Errorf("the secrets key check in the store is damaged: %w", err)
+	}
+	if text, err := r.sealer.open(settingSealCheck, sealed); err != nil || text != sealCheckText {
+		return errWrongSecretsKey
+	}
+	return nil
+}
+
+// settingSealCheck holds a constant sealed with the secrets key.
+const (
+	settingSealCheck = "secrets_key_check"
+	sealCheckText    = "berth secrets key"
+)
+
+var errWrongSecretsKey = errors.New("the secrets key (--secrets-key-file, or secrets.key in the data directory) is not the one that sealed the access keys in the metadata store: " +
+	"put the original file back (a backup does not hold it), or give every replica the same file")
 
 // CreateAccount adds an account and a root access key for it (berth
 // account create). Adding an account that exists adds another root key,
@@ -44,6 +87,9 @@ func (r *Registry) CreateAccount(ctx context.Context, id string) (*AccessKeyInfo
 		}
 		if len(keys) >= MaxAccessKeys {
 			return berth.Errorf(berth.ELimitExceeded, "Cannot exceed quota for AccessKeysPerUser: %d (account %s has %d root keys)", MaxAccessKeys, id, len(keys))
+		}
+		if err := r.checkSealer(ctx, tx, true); err != nil {
+			return err
 		}
 		keyID, secret := newKeyID("AKIA"), newSecret()
 		k := &berth.AccessKey{ID: keyID, Principal: root, Secret: r.sealer.seal(keyID, secret), Status: statusActive, Created: r.nowUTC()}

@@ -61,12 +61,18 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, &c)
 }
 
+// WithoutCaller returns ctx as berth's own work: for a read the caller was
+// already authorized for under another action.
+func WithoutCaller(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callerKey{}, (*Caller)(nil))
+}
+
 // CallerOf returns the caller ctx carries. A context without one is
 // berth's own work (lifecycle runs, garbage collection, the berth
 // command), which no policy governs.
 func CallerOf(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(*Caller)
-	if !ok {
+	if !ok || c == nil {
 		return Caller{}, false
 	}
 	return *c, true
@@ -113,6 +119,13 @@ func (r *Registry) Authorize(ctx context.Context, a Access) error {
 	if !ok {
 		return nil
 	}
+	if policyActions[a.Action] && c.Principal.Kind == policy.Root && c.Principal.Account == r.id {
+		// The root may always read, replace and delete the registry's
+		// policies, so that no policy locks the account out of its
+		// registry for good (as S3 lets a bucket owner's root do with a
+		// bucket policy) [verify].
+		return nil
+	}
 	if ownAccountActions[a.Action] && c.Principal.Account != policy.AnonymousAccount && c.Principal.Account != "" {
 		// A registry token is the caller's, for any registry it may reach:
 		// its own account decides, with no resource policy of this one.
@@ -145,9 +158,23 @@ func (r *Registry) Authorize(ctx context.Context, a Access) error {
 	return err
 }
 
+// policyActions are the actions on the registry's policies.
+var policyActions = map[string]bool{
+	"ecr:GetRepositoryPolicy": true, "ecr:SetRepositoryPolicy": true, "ecr:DeleteRepositoryPolicy": true,
+	"ecr:GetRegistryPolicy": true, "ecr:PutRegistryPolicy": true, "ecr:DeleteRegistryPolicy": true,
+}
+
 // ownAccountActions are decided in the caller's own account, wherever the
 // registry it then reaches is.
 var ownAccountActions = map[string]bool{"ecr:GetAuthorizationToken": true}
+
+// Allowed is Authorize that writes no audit event for a denial: for a
+// request that may go on under another action if this one is denied.
+func (r *Registry) Allowed(ctx context.Context, a Access) bool {
+	return r.Authorize(context.WithValue(ctx, quietKey{}, true), a) == nil
+}
+
+type quietKey struct{}
 
 // decide evaluates a request for a on resource, owned by account, against
 // the caller's identity policies and the resource policies given.
@@ -169,6 +196,9 @@ func (r *Registry) evaluate(ctx context.Context, c Caller, a Access, resource, a
 		return nil
 	}
 	msg := d.Message(req)
+	if ctx.Value(quietKey{}) != nil {
+		return berth.Errorf(berth.EAccessDenied, "%s", msg)
+	}
 	r.audit(ctx, "denied", slog.String("principal", c.Principal.ARN), slog.String("action", a.Action),
 		slog.String("resource", req.Resource), slog.String("reason", d.Reason.String()), slog.String("policy", d.Policy),
 		slog.String("source_ip", c.SourceIP))

@@ -194,12 +194,12 @@ func (r *Registry) deletePrincipal(ctx context.Context, kind, name string) error
 	if kind == berth.PrincipalRole {
 		action = "iam:DeleteRole"
 	}
-	if err := r.authorizeIAM(ctx, action, iamARN(account, kind, "/", name)); err != nil {
+	p, err := r.principalFor(ctx, kind, name, action)
+	if err != nil {
 		return err
 	}
 	return r.changeIAM(ctx, kind+" deleted", func(tx berth.MetaTx) error {
-		p, err := getPrincipal(ctx, tx, account, kind, name)
-		if err != nil {
+		if _, err := getPrincipal(ctx, tx, account, kind, name); err != nil {
 			return err
 		}
 		keys, err := tx.ListAccessKeys(ctx, p.ARN)
@@ -277,6 +277,9 @@ func (r *Registry) CreateAccessKey(ctx context.Context, userName string) (*Acces
 		}
 		if len(keys) >= MaxAccessKeys {
 			return berth.Errorf(berth.ELimitExceeded, "Cannot exceed quota for AccessKeysPerUser: %d", MaxAccessKeys)
+		}
+		if err := r.checkSealer(ctx, tx, true); err != nil {
+			return err
 		}
 		id, secret := newKeyID("AKIA"), newSecret()
 		k := &berth.AccessKey{ID: id, Principal: u.ARN, Secret: r.sealer.seal(id, secret), Status: statusActive, Created: r.nowUTC().Truncate(1e9)}

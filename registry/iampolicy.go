@@ -225,6 +225,22 @@ func (r *Registry) GetPolicy(ctx context.Context, arn string) (*ManagedPolicyInf
 	return out, err
 }
 
+// GetPolicyVersion returns a version of a managed policy: berth keeps
+// one, the default, v1 for a customer's.
+func (r *Registry) GetPolicyVersion(ctx context.Context, arn, versionID string) (*ManagedPolicyInfo, error) {
+	if err := r.authorizeIAM(ctx, "iam:GetPolicyVersion", arn); err != nil {
+		return nil, err
+	}
+	p, err := r.GetPolicy(WithoutCaller(ctx), arn)
+	if err != nil {
+		return nil, err
+	}
+	if p.VersionID != versionID {
+		return nil, berth.Errorf(berth.ENoSuchEntity, "Policy %s version %s does not exist or is not attachable.", arn, versionID)
+	}
+	return p, nil
+}
+
 // ListPolicies lists managed policies: scope "AWS", "Local" or "All".
 func (r *Registry) ListPolicies(ctx context.Context, scope, pathPrefix, marker string, maxItems int) ([]ManagedPolicyInfo, string, error) {
 	account := r.callerAccount(ctx)
@@ -417,7 +433,7 @@ func (r *Registry) AssumeRole(ctx context.Context, roleARN, sessionName string, 
 	})
 	if berth.IsCode(err, berth.ENotFound) {
 		// IAM does not say whether the role exists to who may not assume it.
-		return nil, r.assumeDenied(c, roleARN)
+		return nil, r.assumeDenied(ctx, c, roleARN)
 	}
 	if err != nil {
 		return nil, err
@@ -439,7 +455,7 @@ func (r *Registry) AssumeRole(ctx context.Context, roleARN, sessionName string, 
 		// with the caller's side allowed.
 		req := policy.Request{Principal: c.Principal, Action: "sts:AssumeRole", Resource: role.ARN, ResourceAccount: otherAccount(c.Principal.Account)}
 		if d := policy.Evaluate(req, allowAll, trust); !d.Allowed {
-			return nil, r.assumeDenied(c, roleARN)
+			return nil, r.assumeDenied(ctx, c, roleARN)
 		}
 	}
 	s := &Session{AccessKeyID: newKeyID("ASIA"), SecretAccessKey: newSecret(), SessionToken: newSecret() + newSecret() + newSecret(),
@@ -448,7 +464,12 @@ func (r *Registry) AssumeRole(ctx context.Context, roleARN, sessionName string, 
 	h := sha256.Sum256([]byte(s.SessionToken))
 	k := &berth.AccessKey{ID: s.AccessKeyID, Principal: s.ARN, Secret: r.sealer.seal(s.AccessKeyID, s.SecretAccessKey), Status: statusActive,
 		Created: r.nowUTC(), Expires: s.Expires, Role: role.ARN, SessionToken: h[:]}
-	if err := r.meta.Update(ctx, func(tx berth.MetaTx) error { return tx.PutAccessKey(ctx, k) }); err != nil {
+	if err := r.meta.Update(ctx, func(tx berth.MetaTx) error {
+		if err := r.checkSealer(ctx, tx, true); err != nil {
+			return err
+		}
+		return tx.PutAccessKey(ctx, k)
+	}); err != nil {
 		return nil, err
 	}
 	r.audit(ctx, "role assumed", slog.String("principal", c.Principal.ARN), slog.String("role", role.ARN), slog.String("session", s.ARN))
@@ -457,7 +478,13 @@ func (r *Registry) AssumeRole(ctx context.Context, roleARN, sessionName string, 
 
 // assumeDenied is the denial of an AssumeRole of a role that does not
 // exist, the same as of one the caller may not assume.
-func (r *Registry) assumeDenied(c Caller, roleARN string) error {
+func (r *Registry) assumeDenied(ctx context.Context, c Caller, roleARN string) error {
+	r.audit(ctx, "denied", slog.String("principal", c.Principal.ARN), slog.String("action", "sts:AssumeRole"),
+		slog.String("resource", roleARN), slog.String("reason", "the role does not exist or its trust policy does not allow the caller"),
+		slog.String("source_ip", c.SourceIP))
+	if r.onDeny != nil {
+		r.onDeny("sts:AssumeRole")
+	}
 	return berth.Errorf(berth.EAccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.Principal.ARN, roleARN)
 }
 

@@ -126,7 +126,7 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, repo, text string, f
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := CallerOf(ctx); ok && !force {
+	if c, ok := CallerOf(ctx); ok && !force && !(c.Principal.Kind == policy.Root && c.Principal.Account == r.id) {
 		req := policy.Request{Principal: c.Principal, Action: "ecr:SetRepositoryPolicy", Resource: r.RepositoryARN(repo), ResourceAccount: r.id,
 			Context: &requestKeys{r: r, ctx: ctx, c: &c, a: &Access{Action: "ecr:SetRepositoryPolicy", Repository: repo}, now: r.nowUTC()}}
 		if d := policy.Evaluate(req, allowAll, []policy.Named{{Name: "new policy", Policy: p}}); d.Reason == policy.ExplicitDenyResource {
@@ -245,13 +245,27 @@ func (r *Registry) PolicyScope(ctx context.Context) (string, error) {
 	return v, err
 }
 
-// PutPolicyScope sets the registry policy scope. A registry policy that
-// the new scope does not allow must go first.
+// PutPolicyScope sets the registry policy scope; a registry policy the new
+// scope does not allow must be changed or deleted first.
 func (r *Registry) PutPolicyScope(ctx context.Context, scope string) error {
 	if scope != policy.ScopeV1 && scope != policy.ScopeV2 {
 		return invalidParam("accountSettingValue", "Member must be one of [V1, V2]', got '%s", scope)
 	}
 	return r.changeIAM(ctx, "registry policy scope set", func(tx berth.MetaTx) error {
+		text, err := tx.GetSetting(ctx, settingRegistryPolicy)
+		if err != nil {
+			return err
+		}
+		if text != "" && scope == policy.ScopeV1 {
+			// A policy V1 does not allow would silently stop applying.
+			p, err := policy.Parse(text)
+			if err == nil {
+				err = policy.Validate(p, policy.Registry, policy.ValidateOptions{RegistryScope: policy.ScopeV1})
+			}
+			if err != nil {
+				return berth.Errorf(berth.EInvalidParameter, "Invalid parameter at 'value' failed to satisfy constraint: 'the registry policy grants actions scope V1 does not allow; change it (put-registry-policy) or delete it first'")
+			}
+		}
 		return tx.PutSetting(ctx, settingPolicyScope, scope)
 	}, slog.String("scope", scope))
 }

@@ -33,6 +33,9 @@ func LoadSecretsKey(c Config) ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) && c.SecretsKeyFile == "" {
 		key := make([]byte, registry.SecretsKeySize)
 		rand.Read(key)
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("secrets key: %w", err)
+		}
 		tmp := path + ".tmp"
 		if err := os.WriteFile(tmp, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("secrets key: %w", err)
