@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/berth-registry/berth/registry"
 	"github.com/berth-registry/berth/server"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -78,6 +79,12 @@ func TestAccessRole(t *testing.T) {
 	wantDENIED(t, http.MethodGet, status, body, "Your authorization token has expired. Reauthenticate and try again.")
 	_, err = sessionECR.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	wantError(t, err, "ExpiredTokenException", http.StatusBadRequest)
+	// A sweep forgets the expired session's key.
+	if rep, err := a.srv.CollectGarbage(ctx, registry.GCOptions{}); err != nil || rep.KeysExpired != 1 {
+		t.Errorf("the sweep forgot %d session keys (%v), want 1", rep.KeysExpired, err)
+	}
+	_, err = sessionECR.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	wantError(t, err, "UnrecognizedClientException", http.StatusBadRequest)
 }
 
 // TestAccessCreateOnPush: a push that would create its repository needs

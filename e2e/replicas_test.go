@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -182,5 +183,26 @@ func TestReplicasTagRace(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestReplicasIAM: a user made on one replica signs in on the other at
+// once, and a policy detached on one stops the next request on the other
+// (here --iam-refresh is a nanosecond: every request asks the store).
+func TestReplicasIAM(t *testing.T) {
+	a, b := replicasWith(t, func(c *serverConfig) { c.IAMRefresh = 1 })
+	a.createRepo("fleet/iam")
+	ia := &access{env: a, iam: a.iamClient(a.srv.Credential.AccessKeyID, a.srv.Credential.SecretAccessKey, "")}
+	ci := ia.newUser(t, ia.iam, "ci", []string{managedARN + "AmazonEC2ContainerRegistryReadOnly"}, nil)
+	onB := b.client(ci.id, ci.key)
+	if _, err := onB.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("fleet/iam")}); err != nil {
+		t.Fatalf("the new user on the other replica: %v", err)
+	}
+	must[*iam.DetachUserPolicyOutput](t)(ia.iam.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("ci"),
+		PolicyArn: aws.String(managedARN + "AmazonEC2ContainerRegistryReadOnly")}))
+	_, err := onB.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("fleet/iam")})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("after the detach, on the other replica: %v", err)
 	}
 }

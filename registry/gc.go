@@ -123,6 +123,7 @@ type GCReport struct {
 	ObjectsDeleted int   // objects removed from storage
 	Orphans        int   // objects reconciliation found unowned
 	Failed         int   // storage deletions that failed (retried later)
+	KeysExpired    int   // role sessions' keys past their expiry, forgotten
 }
 
 // gcBatch is how many blobs (or queued deletions) one transaction takes:
@@ -153,6 +154,9 @@ func (r *Registry) CollectGarbage(ctx context.Context, o GCOptions) (GCReport, e
 	}
 	if err := r.expireUploads(ctx, &rep); err != nil {
 		return rep, fmt.Errorf("gc: expiring uploads: %w", err)
+	}
+	if err := r.expireKeys(ctx, &rep); err != nil {
+		return rep, fmt.Errorf("gc: forgetting expired session keys: %w", err)
 	}
 	if o.Reconcile {
 		if err := r.reconcile(ctx, &rep); err != nil {
@@ -279,6 +283,28 @@ func pace(ctx context.Context, share float64, took time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// expireKeys deletes the keys of role sessions that have expired (they
+// authenticate nothing already: this only keeps the table small).
+func (r *Registry) expireKeys(ctx context.Context, rep *GCReport) error {
+	for {
+		var n int
+		err := r.meta.Update(ctx, func(tx berth.MetaTx) (err error) {
+			n, err = tx.DeleteExpiredKeys(ctx, r.nowUTC(), gcBatch)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		rep.KeysExpired += n
+		if n > 0 {
+			r.iamChanged()
+		}
+		if n < gcBatch {
+			return nil
+		}
 	}
 }
 
