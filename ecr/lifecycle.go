@@ -45,6 +45,12 @@ func (s *Server) putLifecyclePolicy(ctx context.Context, c *call) (any, error) {
 
 // policyCall is Get and Delete: the repository, and the policy it had.
 func (s *Server) policyCall(ctx context.Context, c *call, op func(context.Context, string) (*registry.LifecyclePolicy, error)) (any, error) {
+	return repoCall(s, ctx, c, op, func(p *registry.LifecyclePolicy) any { return s.policyShape(p, true) })
+}
+
+// repoCall serves an operation whose input is the repository alone: the
+// core's op on it, its answer in the output's shape.
+func repoCall[T any](s *Server, ctx context.Context, c *call, op func(context.Context, string) (T, error), shape func(T) any) (any, error) {
 	in, err := decode[repoInput](c)
 	if err != nil {
 		return nil, err
@@ -52,11 +58,11 @@ func (s *Server) policyCall(ctx context.Context, c *call, op func(context.Contex
 	if err := s.check(c, *in); err != nil {
 		return nil, err
 	}
-	p, err := op(ctx, in.RepositoryName)
+	v, err := op(ctx, in.RepositoryName)
 	if err != nil {
 		return nil, err
 	}
-	return s.policyShape(p, true), nil
+	return shape(v), nil
 }
 
 func (s *Server) getLifecyclePolicy(ctx context.Context, c *call) (any, error) {

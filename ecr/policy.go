@@ -33,27 +33,12 @@ func (s *Server) setRepositoryPolicy(ctx context.Context, c *call) (any, error) 
 	return s.repositoryPolicyShape(p), nil
 }
 
-func (s *Server) repositoryPolicyCall(ctx context.Context, c *call, op func(context.Context, string) (*registry.RepositoryPolicy, error)) (any, error) {
-	in, err := decode[repoInput](c)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.check(c, *in); err != nil {
-		return nil, err
-	}
-	p, err := op(ctx, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
-	return s.repositoryPolicyShape(p), nil
-}
-
 func (s *Server) getRepositoryPolicy(ctx context.Context, c *call) (any, error) {
-	return s.repositoryPolicyCall(ctx, c, s.reg.GetRepositoryPolicy)
+	return repoCall(s, ctx, c, s.reg.GetRepositoryPolicy, s.repositoryPolicyShape)
 }
 
 func (s *Server) deleteRepositoryPolicy(ctx context.Context, c *call) (any, error) {
-	return s.repositoryPolicyCall(ctx, c, s.reg.DeleteRepositoryPolicy)
+	return repoCall(s, ctx, c, s.reg.DeleteRepositoryPolicy, s.repositoryPolicyShape)
 }
 
 func (s *Server) registryPolicyShape(text string, err error) (any, error) {

@@ -30,19 +30,6 @@ const account = "111122223333"
 
 var rootCred = auth.Credential{AccessKeyID: "BKIAROOTTESTKEY00001", SecretAccessKey: "root/secret+key", Principal: "arn:aws:iam::" + account + ":root"}
 
-// registryKeyring authenticates the access keys the registry keeps (users'
-// keys, role sessions' temporary ones).
-type registryKeyring struct{ reg *registry.Registry }
-
-func (k registryKeyring) Lookup(ctx context.Context, id string) (auth.Credential, error) {
-	key, err := k.reg.AccessKey(ctx, id)
-	if err != nil {
-		return auth.Credential{}, err
-	}
-	return auth.Credential{AccessKeyID: key.ID, SecretAccessKey: key.Secret, Principal: key.Principal.ARN, Role: key.Principal.RoleARN,
-		Expires: key.Expires, SessionTokenHash: key.SessionTokenHash()}, nil
-}
-
 // testServer is the door over a real registry (SQLite and the filesystem in
 // a temporary directory) on a loopback port, with a clock tests can move.
 type testServer struct {
@@ -77,7 +64,7 @@ func newTestServer(t *testing.T) *testServer {
 	if err := ts.reg.EnsureAccount(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a := &auth.Authenticator{Keys: auth.Keyrings{auth.StaticKeyring{rootCred.AccessKeyID: rootCred}, registryKeyring{ts.reg}}, Region: "us-east-1", Now: ts.now}
+	a := &auth.Authenticator{Keys: auth.Keyrings{auth.StaticKeyring{rootCred.AccessKeyID: rootCred}, ts.reg.Keyring()}, Region: "us-east-1", Now: ts.now}
 	door := New(ts.reg, a, log)
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("req-%d", ts.requests.Add(1)))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth"
+	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/policy"
 )
 
@@ -71,6 +72,21 @@ func (r *Registry) openKey(k *berth.AccessKey) (Key, error) {
 		p.RoleARN = k.Role
 	}
 	return Key{ID: k.ID, Secret: secret, Principal: p, Expires: k.Expires, sessionTokenHash: k.SessionToken}, nil
+}
+
+// Keyring is the keys the registry keeps (users', other accounts' roots,
+// role sessions') as the authenticator looks them up.
+func (r *Registry) Keyring() auth.Keyring { return keyring{r} }
+
+type keyring struct{ r *Registry }
+
+func (k keyring) Lookup(ctx context.Context, id string) (auth.Credential, error) {
+	key, err := k.r.AccessKey(ctx, id)
+	if err != nil {
+		return auth.Credential{}, err
+	}
+	return auth.Credential{AccessKeyID: key.ID, SecretAccessKey: key.Secret, Principal: key.Principal.ARN, Role: key.Principal.RoleARN,
+		Expires: key.Expires, SessionTokenHash: key.sessionTokenHash}, nil
 }
 
 // Access key statuses, as IAM spells them.

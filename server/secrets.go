@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/registry"
 )
 
@@ -53,17 +51,4 @@ func LoadSecretsKey(c Config) ([]byte, error) {
 		return nil, fmt.Errorf("secrets key %s: want %d bytes as %d hex digits", path, registry.SecretsKeySize, 2*registry.SecretsKeySize)
 	}
 	return key, nil
-}
-
-// registryKeyring finds the access keys of IAM users, accounts and role
-// sessions in the registry's store.
-type registryKeyring struct{ reg *registry.Registry }
-
-func (k registryKeyring) Lookup(ctx context.Context, id string) (auth.Credential, error) {
-	key, err := k.reg.AccessKey(ctx, id)
-	if err != nil {
-		return auth.Credential{}, err
-	}
-	return auth.Credential{AccessKeyID: key.ID, SecretAccessKey: key.Secret, Principal: key.Principal.ARN, Role: key.Principal.RoleARN,
-		Expires: key.Expires, SessionTokenHash: key.SessionTokenHash()}, nil
 }

@@ -140,7 +140,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("installing the create-on-push template: %w", err)
 		}
 	}
-	keys := auth.Keyrings{auth.StaticKeyring{cred.AccessKeyID: cred}, registryKeyring{reg}}
+	keys := auth.Keyrings{auth.StaticKeyring{cred.AccessKeyID: cred}, reg.Keyring()}
 	authn := &auth.Authenticator{Keys: keys, Region: c.Region, Now: m.Now, Throttle: c.Limits.throttle(m.Now)}
 	api := ecr.New(reg, authn, c.Region, m.log)
 

@@ -92,19 +92,26 @@ func (t *Tx) GetPrincipal(ctx context.Context, account, kind, name string) (*ber
 
 // ListPrincipals implements berth.IAMTx.
 func (t *Tx) ListPrincipals(ctx context.Context, account, kind string, p berth.Page) ([]berth.Principal, string, error) {
-	bodies, err := t.strings(ctx, `SELECT body FROM iam_principals WHERE account = ? AND kind = ? AND name_key > ? ORDER BY name_key LIMIT ?`,
-		account, kind, strings.ToLower(p.After), p.Limit+1)
+	return namePage(t, ctx, p, func(x berth.Principal) string { return x.Name },
+		`SELECT body FROM iam_principals WHERE account = ? AND kind = ? AND name_key > ? ORDER BY name_key LIMIT ?`, account, kind, strings.ToLower(p.After), p.Limit+1)
+}
+
+// namePage runs q, which selects the bodies of up to p.Limit+1 entities by
+// name after p.After, and returns a page of them and the name to go on
+// after ("" at the end).
+func namePage[T any](t *Tx, ctx context.Context, p berth.Page, name func(T) string, q string, args ...any) ([]T, string, error) {
+	bodies, err := t.strings(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := decodeAll[berth.Principal](bodies)
+	out, err := decodeAll[T](bodies)
 	if err != nil {
 		return nil, "", err
 	}
 	next := ""
 	if len(out) > p.Limit {
 		out = out[:p.Limit]
-		next = out[len(out)-1].Name
+		next = name(out[len(out)-1])
 	}
 	return out, next, nil
 }
@@ -215,21 +222,8 @@ func (t *Tx) GetManagedPolicy(ctx context.Context, arn string) (*berth.ManagedPo
 
 // ListManagedPolicies implements berth.PolicyTx.
 func (t *Tx) ListManagedPolicies(ctx context.Context, account string, p berth.Page) ([]berth.ManagedPolicy, string, error) {
-	bodies, err := t.strings(ctx, `SELECT body FROM iam_policies WHERE account = ? AND name_key > ? ORDER BY name_key LIMIT ?`,
-		account, strings.ToLower(p.After), p.Limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	out, err := decodeAll[berth.ManagedPolicy](bodies)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > p.Limit {
-		out = out[:p.Limit]
-		next = out[len(out)-1].Name
-	}
-	return out, next, nil
+	return namePage(t, ctx, p, func(x berth.ManagedPolicy) string { return x.Name },
+		`SELECT body FROM iam_policies WHERE account = ? AND name_key > ? ORDER BY name_key LIMIT ?`, account, strings.ToLower(p.After), p.Limit+1)
 }
 
 // DeleteManagedPolicy implements berth.PolicyTx.
