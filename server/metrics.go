@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/ecr"
+	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/oci"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -86,6 +87,9 @@ func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, pro
 // operation names a request for metrics, with bounded cardinality.
 func operation(r *http.Request) string {
 	switch {
+	case r.URL.Path == "/" && iam.Handles(r):
+		// The operation is in the form body, not read here.
+		return "iam"
 	case r.Method == http.MethodPost && r.URL.Path == "/":
 		return "ecr:" + ecr.OperationName(r.Header.Get("X-Amz-Target"))
 	case strings.HasPrefix(r.URL.Path, "/v2"):
