@@ -30,6 +30,15 @@ type MetaStore interface {
 	Close() error
 }
 
+// Namespaces is a MetaStore that keeps sets of repositories apart: the
+// default namespace ("") is the private registry's, "public" the public
+// registry's, where the same name may name another repository. Blobs and
+// IAM data are shared; GC works across all of them.
+type Namespaces interface {
+	// Namespace returns the store as one namespace sees it.
+	Namespace(ns string) MetaStore
+}
+
 type deferSyncKey struct{}
 
 // DeferSync marks the Updates run with the returned context as ones whose

@@ -177,6 +177,15 @@ func (t timedMeta) Update(ctx context.Context, fn func(berth.MetaTx) error) erro
 	return t.MetaStore.Update(ctx, fn)
 }
 
+// Namespace passes a namespace's view through, timed too.
+func (t timedMeta) Namespace(ns string) berth.MetaStore {
+	n, ok := t.MetaStore.(berth.Namespaces)
+	if !ok {
+		return nil
+	}
+	return timedMeta{MetaStore: n.Namespace(ns), h: t.h}
+}
+
 func (t timedMeta) since(op string, start time.Time) {
 	t.h.WithLabelValues("metadata", op).Observe(time.Since(start).Seconds())
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"AccessKeys", testAccessKeys},
 		{"IdentityPolicies", testIdentityPolicies},
 		{"ResourcePolicies", testResourcePolicies},
+		{"Namespaces", testNamespaces},
 		{"DeleteRepositoryCascades", testDeleteCascades},
 		{"UpdateIsAtomic", testUpdateAtomic},
 		{"ConcurrentUpdates", testConcurrentUpdates},

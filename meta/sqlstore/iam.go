@@ -312,7 +312,7 @@ func (t *Tx) PrincipalPolicies(ctx context.Context, principal string) ([]berth.P
 // GetRepositoryPolicy implements berth.RegistryPolicyTx.
 func (t *Tx) GetRepositoryPolicy(ctx context.Context, repo string) (string, error) {
 	var text string
-	if err := t.queryRow(ctx, `SELECT policy FROM repositories WHERE name = ?`+t.lock(lockShare, "repositories"), repo).Scan(&text); err != nil {
+	if err := t.queryRow(ctx, `SELECT policy FROM repositories WHERE name = ?`+t.lock(lockShare, "repositories"), t.stored(repo)).Scan(&text); err != nil {
 		return "", notFound(err, "repository %s not found", repo)
 	}
 	return text, nil
@@ -320,7 +320,7 @@ func (t *Tx) GetRepositoryPolicy(ctx context.Context, repo string) (string, erro
 
 // SetRepositoryPolicy implements berth.RegistryPolicyTx.
 func (t *Tx) SetRepositoryPolicy(ctx context.Context, repo, text string) error {
-	if err := t.execOne(ctx, "repository", repo, `UPDATE repositories SET policy = ? WHERE name = ?`, text, repo); err != nil {
+	if err := t.execOne(ctx, "repository", repo, `UPDATE repositories SET policy = ? WHERE name = ?`, text, t.stored(repo)); err != nil {
 		return err
 	}
 	return t.bumpIAM(ctx)

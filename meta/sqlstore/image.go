@@ -115,7 +115,7 @@ func (t *Tx) SetImageStorage(ctx context.Context, repo, digest string, archivedA
 
 // GetManifest implements berth.ManifestTx.
 func (t *Tx) GetManifest(ctx context.Context, repo, digest string) (*berth.Manifest, error) {
-	return t.cachedManifest(cacheKey{repo: repo, ref: digest}, func() (*berth.Manifest, error) {
+	return t.cachedManifest(cacheKey{repo: t.stored(repo), ref: digest}, func() (*berth.Manifest, error) {
 		return t.getManifest(ctx, repo, digest, lockShare)
 	})
 }
@@ -127,17 +127,17 @@ func (t *Tx) LockManifest(ctx context.Context, repo, digest string) (*berth.Mani
 
 func (t *Tx) getManifest(ctx context.Context, repo, digest, mode string) (*berth.Manifest, error) {
 	m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM manifests m JOIN repositories r ON r.id = m.repo_id
-		WHERE r.name = ? AND m.digest = ?`+t.lock(mode, "m"), repo, digest), repo)
+		WHERE r.name = ? AND m.digest = ?`+t.lock(mode, "m"), t.stored(repo), digest), repo)
 	return m, t.readAbsent(notFound(err, "manifest %s not found", digest), 'm', repo, digest)
 }
 
 // GetTaggedManifest implements berth.ManifestTx: one indexed lookup.
 func (t *Tx) GetTaggedManifest(ctx context.Context, repo, tag string) (*berth.Manifest, error) {
-	return t.cachedManifest(cacheKey{repo: repo, ref: tag, tag: true}, func() (*berth.Manifest, error) {
+	return t.cachedManifest(cacheKey{repo: t.stored(repo), ref: tag, tag: true}, func() (*berth.Manifest, error) {
 		m, err := scanManifest(t.queryRow(ctx, `SELECT `+manifestColumns+` FROM tags t
 		JOIN repositories r ON r.id = t.repo_id
 		JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest
-		WHERE r.name = ? AND t.name = ?`, repo, tag), repo)
+		WHERE r.name = ? AND t.name = ?`, t.stored(repo), tag), repo)
 		return m, notFound(err, "tag %s not found", tag)
 	})
 }

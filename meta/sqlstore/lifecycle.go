@@ -11,7 +11,7 @@ import (
 func (t *Tx) GetLifecyclePolicy(ctx context.Context, repo string) (string, time.Time, error) {
 	var text string
 	var at int64
-	err := t.queryRow(ctx, `SELECT lifecycle_policy, lifecycle_evaluated_at FROM repositories WHERE name = ?`+t.lock(lockShare, "repositories"), repo).Scan(&text, &at)
+	err := t.queryRow(ctx, `SELECT lifecycle_policy, lifecycle_evaluated_at FROM repositories WHERE name = ?`+t.lock(lockShare, "repositories"), t.stored(repo)).Scan(&text, &at)
 	if err != nil {
 		return "", time.Time{}, notFound(err, "repository %s not found", repo)
 	}
@@ -20,13 +20,13 @@ func (t *Tx) GetLifecyclePolicy(ctx context.Context, repo string) (string, time.
 
 // SetLifecyclePolicy implements berth.LifecycleTx.
 func (t *Tx) SetLifecyclePolicy(ctx context.Context, repo, text string) error {
-	return t.execOne(ctx, "repository", repo, `UPDATE repositories SET lifecycle_policy = ? WHERE name = ?`, text, repo)
+	return t.execOne(ctx, "repository", repo, `UPDATE repositories SET lifecycle_policy = ? WHERE name = ?`, text, t.stored(repo))
 }
 
 // ClaimLifecycleRun implements berth.LifecycleTx.
 func (t *Tx) ClaimLifecycleRun(ctx context.Context, repo string, since, at time.Time) (bool, error) {
 	res, err := t.exec(ctx, `UPDATE repositories SET lifecycle_evaluated_at = ? WHERE name = ? AND lifecycle_policy <> '' AND lifecycle_evaluated_at < ?`,
-		at.UnixNano(), repo, since.UnixNano())
+		at.UnixNano(), t.stored(repo), since.UnixNano())
 	if err != nil {
 		return false, err
 	}
@@ -36,7 +36,12 @@ func (t *Tx) ClaimLifecycleRun(ctx context.Context, repo string, since, at time.
 
 // ListLifecycleRepositories implements berth.LifecycleTx.
 func (t *Tx) ListLifecycleRepositories(ctx context.Context, p berth.Page) ([]string, string, error) {
-	return t.stringPage(ctx, p, `SELECT name FROM repositories WHERE lifecycle_policy <> '' AND name > ? ORDER BY name LIMIT ?`, p.After, p.Limit+1)
+	lo, hi := t.nameRange(p.After)
+	names, next, err := t.stringPage(ctx, p, `SELECT name FROM repositories WHERE lifecycle_policy <> '' AND name > ? AND name < ? ORDER BY name LIMIT ?`, lo, hi, p.Limit+1)
+	for i := range names {
+		names[i] = t.visible(names[i])
+	}
+	return names, t.visible(next), err
 }
 
 // IndexChildren implements berth.LifecycleTx.

@@ -62,6 +62,7 @@ func (t *Tx) CreateRepository(ctx context.Context, r *berth.Repository) error {
 	if err != nil {
 		return err
 	}
+	args[0] = t.stored(r.Name)
 	_, err = t.exec(ctx, `INSERT INTO repositories (`+repoColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if t.d.IsUnique(err) {
 		return berth.Errorf(berth.EConflict, "repository %s exists", r.Name)
@@ -82,14 +83,15 @@ func (t *Tx) LockRepository(ctx context.Context, name string) (*berth.Repository
 // getRepository reads a repository, locked in an Update, and keeps its id.
 func (t *Tx) getRepository(ctx context.Context, name, mode string) (*berth.Repository, error) {
 	var id int64
-	r, err := scanRepo(t.queryRow(ctx, `SELECT `+repoColumns+`, id FROM repositories WHERE name = ?`+t.lock(mode, "repositories"), name), &id)
+	r, err := scanRepo(t.queryRow(ctx, `SELECT `+repoColumns+`, id FROM repositories WHERE name = ?`+t.lock(mode, "repositories"), t.stored(name)), &id)
 	if err != nil {
 		return nil, notFound(err, "repository %s not found", name)
 	}
 	if t.repoIDs == nil {
 		t.repoIDs = map[string]int64{}
 	}
-	t.repoIDs[name] = id
+	t.repoIDs[t.stored(name)] = id
+	r.Name = name
 	return r, nil
 }
 
@@ -100,7 +102,7 @@ func (t *Tx) UpdateRepository(ctx context.Context, r *berth.Repository) error {
 		return err
 	}
 	return t.execOne(ctx, "repository", r.Name, `UPDATE repositories SET tag_mutability = ?, exclusions = ?, scan_on_push = ?, encryption_type = ?, kms_key = ?, tags = ? WHERE name = ?`,
-		append(args[2:], r.Name)...)
+		append(args[2:], t.stored(r.Name))...)
 }
 
 // DeleteRepository implements berth.RepositoryTx. Foreign keys cascade to
@@ -130,7 +132,8 @@ func (t *Tx) DeleteRepository(ctx context.Context, name string) error {
 
 // ListRepositories implements berth.RepositoryTx.
 func (t *Tx) ListRepositories(ctx context.Context, p berth.Page) ([]berth.Repository, string, error) {
-	rows, err := t.query(ctx, `SELECT `+repoColumns+` FROM repositories WHERE name > ? ORDER BY name LIMIT ?`, p.After, p.Limit+1)
+	lo, hi := t.nameRange(p.After)
+	rows, err := t.query(ctx, `SELECT `+repoColumns+` FROM repositories WHERE name > ? AND name < ? ORDER BY name LIMIT ?`, lo, hi, p.Limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -141,6 +144,7 @@ func (t *Tx) ListRepositories(ctx context.Context, p berth.Page) ([]berth.Reposi
 		if err != nil {
 			return nil, "", err
 		}
+		r.Name = t.visible(r.Name)
 		out = append(out, *r)
 	}
 	if err := rows.Err(); err != nil {

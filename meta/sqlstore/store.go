@@ -495,6 +495,9 @@ type Tx struct {
 	// and found missing: with RowLocks, a concurrent Update may insert
 	// them before this one does.
 	absent map[string]bool
+	// ns is the stored-name prefix of the namespace the Tx serves ("" for
+	// the default one; namespace.go).
+	ns string
 }
 
 var _ berth.MetaTx = (*Tx)(nil)
@@ -594,6 +597,7 @@ func notFound(err error, format string, args ...any) error {
 
 // repoID returns the row id of a repository; ENotFound.
 func (t *Tx) repoID(ctx context.Context, name string) (int64, error) {
+	name = t.stored(name)
 	if id, ok := t.repoIDs[name]; ok {
 		return id, nil
 	}
@@ -634,6 +638,7 @@ func (t *Tx) lock(mode, table string) string {
 
 // absentKey names a manifest (kind 'm') or tag (kind 't') for Tx.absent.
 func absentKey(kind byte, repo, name string) string {
+	// repo is the stored name: the keys of two namespaces differ.
 	return string(kind) + repo + "\x00" + name
 }
 
@@ -643,18 +648,18 @@ func (t *Tx) readAbsent(err error, kind byte, repo, name string) error {
 		if t.absent == nil {
 			t.absent = map[string]bool{}
 		}
-		t.absent[absentKey(kind, repo, name)] = true
+		t.absent[absentKey(kind, t.stored(repo), name)] = true
 	}
 	return err
 }
 
 // wasAbsent reports whether this Update read the manifest or tag as missing.
 func (t *Tx) wasAbsent(kind byte, repo, name string) bool {
-	return t.absent[absentKey(kind, repo, name)]
+	return t.absent[absentKey(kind, t.stored(repo), name)]
 }
 
 // forgetRepo drops a cached id when its repository goes.
-func (t *Tx) forgetRepo(name string) { delete(t.repoIDs, name) }
+func (t *Tx) forgetRepo(name string) { delete(t.repoIDs, t.stored(name)) }
 
 // Migrate applies, in order, every migration in dir of migrations (files
 // named NNNN_name.sql) that the database has not recorded yet, each in its

@@ -26,7 +26,7 @@ func (t *Tx) GetUpload(ctx context.Context, repo, id string) (*berth.Upload, err
 	u := berth.Upload{ID: id, Repository: repo}
 	var created, updated int64
 	err := t.queryRow(ctx, `SELECT u.created_at, u.updated_at, u.size, u.hash_state, u.parts, u.last_part_size, u.small_part, u.backend_state
-		FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.id = ? AND r.name = ?`, id, repo).
+		FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.id = ? AND r.name = ?`, id, t.stored(repo)).
 		Scan(&created, &updated, &u.Size, &u.HashState, &u.Parts, &u.LastPartSize, &u.SmallPart, &u.BackendState)
 	if err != nil {
 		return nil, notFound(err, "upload %s not found", id)
