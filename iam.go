@@ -157,4 +157,9 @@ type RegistryPolicyTx interface {
 	GetSetting(ctx context.Context, name string) (string, error)
 	// PutSetting sets (or with "", removes) a registry setting.
 	PutSetting(ctx context.Context, name, value string) error
+	// GetCatalogData returns a public repository's catalog data (its JSON;
+	// "" for none); ENotFound if the repository is not.
+	GetCatalogData(ctx context.Context, repo string) (string, error)
+	// SetCatalogData sets (or with "", removes) it; ENotFound.
+	SetCatalogData(ctx context.Context, repo, data string) error
 }

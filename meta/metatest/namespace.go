@@ -36,7 +36,25 @@ func testNamespaces(t *testing.T, s berth.MetaStore) {
 		if err := tx.PutTag(ctx, "app", "v1", m.Digest, t0); err != nil {
 			return err
 		}
+		if err := tx.SetCatalogData(ctx, "app", `{"description":"d"}`); err != nil {
+			return err
+		}
 		return tx.SetRepositoryPolicy(ctx, "app", `{"public":1}`)
+	})
+	view(t, pub, func(tx berth.MetaTx) error {
+		if got, err := tx.GetCatalogData(ctx, "app"); err != nil || got != `{"description":"d"}` {
+			t.Errorf("GetCatalogData %q, %v", got, err)
+		}
+		if _, err := tx.GetCatalogData(ctx, "private-only"); !berth.IsCode(err, berth.ENotFound) {
+			t.Errorf("GetCatalogData of a repository of the other namespace: %v", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx berth.MetaTx) error {
+		if got, err := tx.GetCatalogData(ctx, "app"); err != nil || got != "" {
+			t.Errorf("the private app's catalog data %q, %v", got, err)
+		}
+		return nil
 	})
 	names := func(st berth.MetaStore) []string {
 		var out []string

@@ -349,3 +349,17 @@ func (t *Tx) PutSetting(ctx context.Context, name, value string) error {
 	}
 	return t.bumpIAM(ctx)
 }
+
+// GetCatalogData implements berth.RegistryPolicyTx.
+func (t *Tx) GetCatalogData(ctx context.Context, repo string) (string, error) {
+	var data string
+	if err := t.queryRow(ctx, `SELECT catalog_data FROM repositories WHERE name = ?`+t.lock(lockShare, "repositories"), t.stored(repo)).Scan(&data); err != nil {
+		return "", notFound(err, "repository %s not found", repo)
+	}
+	return data, nil
+}
+
+// SetCatalogData implements berth.RegistryPolicyTx.
+func (t *Tx) SetCatalogData(ctx context.Context, repo, data string) error {
+	return t.execOne(ctx, "repository", repo, `UPDATE repositories SET catalog_data = ? WHERE name = ?`, data, t.stored(repo))
+}
