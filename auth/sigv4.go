@@ -174,8 +174,10 @@ func (a *Authenticator) VerifySigV4(r *http.Request, body []byte, service string
 		}
 	}
 	region := a.Region
-	if service == "iam" {
-		region = GlobalRegion // IAM is global: its requests are signed for us-east-1
+	if service == "iam" || service == "ecr-public" {
+		// IAM is global, and ECR Public's API answers in us-east-1: their
+		// requests are signed for it whatever berth's region.
+		region = GlobalRegion
 	}
 	if p.date != date[:8] || p.service != service || p.region != region {
 		return Credential{}, &SigV4Error{InvalidSignature, http.StatusBadRequest, fmt.Sprintf("Credential should be scoped to a valid date, region and service: expected %s/%s/%s, got %s/%s/%s", date[:8], region, service, p.date, p.region, p.service)}

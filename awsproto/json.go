@@ -127,3 +127,21 @@ func EpochOf(t time.Time) *Epoch {
 	e := Epoch(float64(t.UnixMilli()) / 1000)
 	return &e
 }
+
+// Shaped returns v re-encoded with only the members shape names: for a
+// door that serves two models' operations with one handler (ECR Public's
+// outputs are private ECR's with fewer members).
+func Shaped(shape *Shape, v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil || shape == nil {
+		return b, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	prune(shape, tree)
+	return json.Marshal(tree)
+}

@@ -40,6 +40,8 @@ type Server struct {
 	log    *slog.Logger
 	ops    map[string]handler
 	model  *awsproto.Model
+	// public is set on the ECR Public API's server (public.go).
+	public *publicAPI
 }
 
 // Model is the ECR API model every request is checked against.
@@ -186,17 +188,27 @@ func (s *Server) serve(ctx context.Context, c *call) (any, error) {
 	if h == nil {
 		return nil, awsproto.Errorf("UnsupportedOperationException", "berth does not serve the ECR operation %s; docs/api.md lists the operations it serves", op.Name)
 	}
-	if c.cred, err = s.auth.VerifySigV4(c.r, body, "ecr"); err != nil {
+	if c.cred, err = s.auth.VerifySigV4(c.r, body, s.model.Metadata.SigningName); err != nil {
 		return nil, s.auth.Throttle.Failed(c.r.RemoteAddr, err)
 	}
 	if c.body, err = awsproto.CheckJSON(op.Input, body, "InvalidParameterException"); err != nil {
 		return nil, err
 	}
 	ctx = registry.WithCaller(ctx, registry.NewCaller(c.cred.Principal, c.cred.Role, c.cred.AccessKeyID, c.r.RemoteAddr, c.r.TLS != nil))
-	if err := s.authorize(ctx, op.Name, c.body); err != nil {
+	authorize := s.authorize
+	if s.public != nil {
+		authorize = s.authorizePublic
+	}
+	if err := authorize(ctx, op.Name, c.body); err != nil {
 		return nil, err
 	}
-	return h(ctx, c)
+	out, err := h(ctx, c)
+	if err == nil && s.public != nil {
+		// One handler serves both models: ECR Public's outputs have fewer
+		// members.
+		return awsproto.Shaped(op.Output, out)
+	}
+	return out, err
 }
 
 // decode reads the checked input of an operation.

@@ -14,7 +14,7 @@ func (s *Server) repositoryShape(c *call, r *berth.Repository) repository {
 		RepositoryArn:              s.repositoryARN(r.Name),
 		RegistryID:                 s.reg.ID(),
 		RepositoryName:             r.Name,
-		RepositoryURI:              c.r.Host + "/" + r.Name,
+		RepositoryURI:              s.repositoryURI(c, r.Name),
 		CreatedAt:                  awsproto.EpochOf(r.CreatedAt),
 		ImageTagMutability:         string(r.TagMutability),
 		ImageScanningConfiguration: imageScanningConfiguration{ScanOnPush: r.ScanOnPush},
@@ -26,13 +26,20 @@ func (s *Server) repositoryShape(c *call, r *berth.Repository) repository {
 	return out
 }
 
-func (s *Server) repositoryARN(name string) string {
-	return "arn:aws:ecr:" + s.region + ":" + s.reg.ID() + ":repository/" + name
+func (s *Server) repositoryARN(name string) string { return s.reg.RepositoryARN(name) }
+
+// repositoryURI is where clients pull a repository from: this host for the
+// private registry, the public endpoint and alias for the public one.
+func (s *Server) repositoryURI(c *call, name string) string {
+	if s.public != nil {
+		return s.public.host + "/" + s.public.alias + "/" + name
+	}
+	return c.r.Host + "/" + name
 }
 
 // repositoryFromARN parses a repository ARN of this registry.
 func (s *Server) repositoryFromARN(arn string) (string, error) {
-	prefix := "arn:aws:ecr:" + s.region + ":" + s.reg.ID() + ":repository/"
+	prefix := s.reg.RepositoryARN("")
 	name, ok := strings.CutPrefix(arn, prefix)
 	if arn == "" {
 		return "", required("resourceArn", arn)
@@ -113,7 +120,7 @@ func (s *Server) describeRepositories(ctx context.Context, c *call) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.reg.ValidRegistryID(in.RegistryID); err != nil {
+	if err := s.check(c, repoInput{RegistryID: in.RegistryID}); err != nil {
 		return nil, err
 	}
 	repos, next, err := s.reg.DescribeRepositories(ctx, in.RepositoryNames, in.MaxResults, in.NextToken)
@@ -140,6 +147,9 @@ type repoInput struct {
 // beyond what the model says: the registry id must be this registry's.
 func (s *Server) check(c *call, in repoInput) error {
 	c.repo = in.RepositoryName
+	if s.public != nil {
+		return s.public.validRegistry(in.RegistryID, s.reg.ID())
+	}
 	return s.reg.ValidRegistryID(in.RegistryID)
 }
 

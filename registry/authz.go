@@ -89,20 +89,45 @@ type Access struct {
 	// AllRepositories asks for the action on every repository
 	// (DescribeRepositories without names: "…:repository/*").
 	AllRepositories bool
+	// Resource, if set, is the resource's ARN, for actions on another
+	// resource than a repository (ECR Public's registry actions).
+	Resource string
 	// RequestTags are the tags the request sets (aws:RequestTag/…,
 	// aws:TagKeys); TagKeys the keys it removes (aws:TagKeys).
 	RequestTags []berth.ResourceTag
 	TagKeys     []string
 }
 
-// RepositoryARN is the ARN of a repository of this registry.
+// RepositoryARN is the ARN of a repository of this registry; ECR
+// Public's have no region.
 func (r *Registry) RepositoryARN(name string) string {
+	if r.public {
+		return "arn:aws:ecr-public::" + r.id + ":repository/" + name
+	}
 	return "arn:aws:ecr:" + r.region + ":" + r.id + ":repository/" + name
+}
+
+// cacheName is a repository's name in the decisions' cache, which the
+// public registry shares with the private one, where the same name may
+// name another repository.
+func (r *Registry) cacheName(repo string) string {
+	if r.public {
+		return "public:" + repo
+	}
+	return repo
+}
+
+// RegistryARN is the ARN of the public registry, the resource of ECR
+// Public's registry actions.
+func (r *Registry) RegistryARN() string {
+	return "arn:aws:ecr-public::" + r.id + ":registry/" + r.id
 }
 
 // resource is the ARN a request for a is checked against.
 func (r *Registry) resource(a Access) string {
 	switch {
+	case a.Resource != "":
+		return a.Resource
 	case a.AllRepositories:
 		return r.RepositoryARN("*")
 	case a.Repository != "":
@@ -133,7 +158,7 @@ func (r *Registry) Authorize(ctx context.Context, a Access) error {
 	}
 	// A decision that allowed is kept while the policies stay the same, if
 	// they depend on nothing but who asks, what, from where.
-	key := decisionKey{principal: c.Principal.ARN, role: c.Principal.RoleARN, action: a.Action, repo: a.Repository, ip: c.SourceIP,
+	key := decisionKey{principal: c.Principal.ARN, role: c.Principal.RoleARN, action: a.Action, repo: r.cacheName(a.Repository), resource: a.Resource, ip: c.SourceIP,
 		all: a.AllRepositories, secure: c.Secure}
 	keep := len(a.RequestTags) == 0 && len(a.TagKeys) == 0
 	epoch, ok, err := r.allowedBefore(ctx, key)
@@ -166,7 +191,7 @@ var policyActions = map[string]bool{
 
 // ownAccountActions are decided in the caller's own account, wherever the
 // registry it then reaches is.
-var ownAccountActions = map[string]bool{"ecr:GetAuthorizationToken": true}
+var ownAccountActions = map[string]bool{"ecr:GetAuthorizationToken": true, "ecr-public:GetAuthorizationToken": true, "sts:GetServiceBearerToken": true}
 
 // Allowed is Authorize that writes no audit event for a denial: for a
 // request that may go on under another action if this one is denied.

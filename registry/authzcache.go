@@ -71,7 +71,7 @@ func fixedKey(key string) bool {
 
 // decisionKey is what a kept decision was made for.
 type decisionKey struct {
-	principal, role, action, repo, ip string
+	principal, role, action, repo, resource, ip string
 	all, secure                       bool
 }
 
@@ -95,7 +95,7 @@ func (c *authzCache) resetLocked() {
 
 // iamChanged forgets everything at once: this registry changed IAM data.
 func (r *Registry) iamChanged() {
-	c := &r.authz
+	c := r.authz
 	c.mu.Lock()
 	c.resetLocked()
 	c.checked = time.Time{}
@@ -106,7 +106,7 @@ func (r *Registry) iamChanged() {
 // generation, reading it at most every refresh, and returns the epoch
 // entries loaded now must be stored under.
 func (r *Registry) authzEpoch(ctx context.Context) (uint64, error) {
-	c := &r.authz
+	c := r.authz
 	now := time.Now()
 	c.mu.RLock()
 	epoch, fresh := c.epoch, c.identity != nil && now.Sub(c.checked) < r.iamRefresh
@@ -140,7 +140,7 @@ func cached[T any](r *Registry, ctx context.Context, m func(*authzCache) map[str
 		var zero T
 		return zero, err
 	}
-	c := &r.authz
+	c := r.authz
 	c.mu.RLock()
 	v, ok := m(c)[key]
 	c.mu.RUnlock()
@@ -209,7 +209,7 @@ func (r *Registry) identityPolicies(ctx context.Context, p policy.Principal) (po
 func (r *Registry) resourcePolicies(ctx context.Context, a Access) (policySet, error) {
 	out := policySet{stable: true}
 	if a.Repository != "" {
-		rp, err := cached(r, ctx, func(c *authzCache) map[string]policySet { return c.repos }, a.Repository, func() (policySet, error) {
+		rp, err := cached(r, ctx, func(c *authzCache) map[string]policySet { return c.repos }, r.cacheName(a.Repository), func() (policySet, error) {
 			var text string
 			err := r.meta.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) (err error) {
 				text, err = tx.GetRepositoryPolicy(ctx, a.Repository)
@@ -255,7 +255,7 @@ func (r *Registry) registryPolicy(ctx context.Context) (*registryPolicy, error) 
 	if err != nil {
 		return nil, err
 	}
-	c := &r.authz
+	c := r.authz
 	c.mu.RLock()
 	rp := c.registry
 	c.mu.RUnlock()
@@ -295,7 +295,7 @@ func (r *Registry) allowedBefore(ctx context.Context, k decisionKey) (uint64, bo
 	if err != nil {
 		return 0, false, err
 	}
-	c := &r.authz
+	c := r.authz
 	c.mu.RLock()
 	_, ok := c.allowed[k]
 	c.mu.RUnlock()
@@ -304,7 +304,7 @@ func (r *Registry) allowedBefore(ctx context.Context, k decisionKey) (uint64, bo
 
 // keepAllowed keeps a decision that allowed, unless the epoch moved on.
 func (r *Registry) keepAllowed(epoch uint64, k decisionKey) {
-	c := &r.authz
+	c := r.authz
 	c.mu.Lock()
 	if c.epoch == epoch {
 		if len(c.allowed) >= maxDecisions {

@@ -35,7 +35,8 @@ type Registry struct {
 	uploadMu sync.Map // upload id -> *sync.Mutex
 
 	region     string
-	authz      authzCache
+	public     bool
+	authz      *authzCache
 	iamRefresh time.Duration
 	sealer     *sealer
 	onDeny     func(action string)
@@ -65,6 +66,14 @@ type Config struct {
 	// IAMRefresh is how often to look for IAM changes made elsewhere;
 	// 0 is DefaultIAMRefresh.
 	IAMRefresh time.Duration
+	// Public makes the registry the account's public one (ECR Public):
+	// its ARNs and actions are ecr-public's. It is meant for the store's
+	// "public" namespace (berth.Namespaces).
+	Public bool
+	// DecisionsOf, if set, is the registry whose cache of IAM data and
+	// decisions this one shares, so that a change through either applies
+	// to both at once.
+	DecisionsOf *Registry
 	// OnDeny, if set, hears of every denied request, OnAudit of every
 	// audit event (for metrics).
 	OnDeny  func(action string)
@@ -74,7 +83,11 @@ type Config struct {
 // New returns a registry over the two stores.
 func New(meta berth.MetaStore, blobs berth.BlobStore, c Config) *Registry {
 	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log, gc: c.GC.withDefaults(), restoreTime: c.RestoreTime}
-	r.region, r.iamRefresh, r.onDeny, r.onAudit = c.Region, c.IAMRefresh, c.OnDeny, c.OnAudit
+	r.region, r.iamRefresh, r.onDeny, r.onAudit, r.public = c.Region, c.IAMRefresh, c.OnDeny, c.OnAudit, c.Public
+	r.authz = &authzCache{}
+	if c.DecisionsOf != nil {
+		r.authz = c.DecisionsOf.authz
+	}
 	if r.region == "" {
 		r.region = "us-east-1"
 	}
@@ -150,6 +163,7 @@ const (
 	tokenReferrers    = "f"
 	tokenPrincipals   = "u"
 	tokenPolicies     = "p"
+	tokenImageTags    = "g"
 )
 
 // encodeToken turns a store position into an opaque nextToken.

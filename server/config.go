@@ -55,6 +55,11 @@ type Config struct {
 	// IAMRefresh is how often a process looks for IAM changes another one
 	// made (its own apply at once).
 	IAMRefresh time.Duration `json:"iamRefresh"`
+	// PublicAddr is the public registry endpoint's address (ECR Public's
+	// public.ecr.aws), in repository URIs; PublicAlias the registry's
+	// alias (a generated one, kept in the store, when empty).
+	PublicAddr  string `json:"publicAddr"`
+	PublicAlias string `json:"publicAlias"`
 	// Limits bound what one client can hold (limits.go).
 	Limits Limits `json:"limits"`
 	// TLSCert and TLSKey are PEM files: berth serves HTTPS with them and
@@ -88,7 +93,7 @@ func Defaults() Config {
 	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
 		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true, Limits: DefaultLimits(),
 		GC: GCSettings{Interval: 10 * time.Minute, BlobGrace: registry.DefaultBlobGrace, UploadTTL: registry.DefaultUploadTTL}, LifecycleInterval: 24 * time.Hour,
-		ArchiveRestoreTime: registry.DefaultRestoreTime, IAMRefresh: registry.DefaultIAMRefresh}
+		ArchiveRestoreTime: registry.DefaultRestoreTime, IAMRefresh: registry.DefaultIAMRefresh, PublicAddr: "127.0.0.1:5001"}
 }
 
 var (

@@ -90,6 +90,8 @@ func operation(r *http.Request) string {
 	case r.URL.Path == "/" && iam.Handles(r):
 		// The operation is in the form body, not read here.
 		return "iam"
+	case r.Method == http.MethodPost && r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecr.PublicTargetPrefix):
+		return "ecr-public:" + ecr.PublicOperationName(r.Header.Get("X-Amz-Target"))
 	case r.Method == http.MethodPost && r.URL.Path == "/":
 		return "ecr:" + ecr.OperationName(r.Header.Get("X-Amz-Target"))
 	case strings.HasPrefix(r.URL.Path, "/v2"):

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,7 +58,9 @@ type Server struct {
 	// Now, if set before Run, replaces the clock (for tests of expiry).
 	Now func() time.Time
 	reg *registry.Registry
-	gcm *gcMetrics
+	// public is the public registry (ECR Public), over the same stores.
+	public *registry.Registry
+	gcm    *gcMetrics
 	// background runs garbage collection; stopBackground ends it.
 	background     sync.WaitGroup
 	stopBackground context.CancelFunc
@@ -143,6 +146,10 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	keys := auth.Keyrings{auth.StaticKeyring{cred.AccessKeyID: cred}, reg.Keyring()}
 	authn := &auth.Authenticator{Keys: keys, Region: c.Region, Now: m.Now, Throttle: c.Limits.throttle(m.Now)}
 	api := ecr.New(reg, authn, c.Region, m.log)
+	publicAPI, err := m.publicRegistry(ctx, c, meta, blobs, reg, authn, secretsKey)
+	if err != nil {
+		return err
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", oci.New(reg, authn, m.log))
@@ -163,11 +170,14 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	iamDoor := iam.New(reg, authn, m.log)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// IAM and STS speak the query protocol (form-encoded), ECR JSON.
-		if iam.Handles(r) {
+		switch {
+		case iam.Handles(r):
 			iamDoor.ServeHTTP(w, r)
-			return
+		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecr.PublicTargetPrefix):
+			publicAPI.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	}))
 
 	m.ln = tlsLn

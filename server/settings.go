@@ -90,6 +90,8 @@ func settings(c *Config) []setting {
 		{"gc-upload-ttl", "BERTH_GC_UPLOAD_TTL", "gc.uploadTTL", "how long an upload may stay idle before it is abandoned and its bytes deleted", durationValue{&c.GC.UploadTTL}},
 		{"secrets-key-file", "BERTH_SECRETS_KEY_FILE", "secretsKeyFile", "file of the 32-byte key that seals IAM users' secret keys in the metadata store (default <data-dir>/secrets.key, made on first start; replicas must share it)", stringValue{&c.SecretsKeyFile}},
 		{"iam-refresh", "BERTH_IAM_REFRESH", "iamRefresh", "how often to look for IAM and policy changes made by another replica (a replica's own apply at once)", durationValue{&c.IAMRefresh}},
+		{"public-addr", "BERTH_PUBLIC_ADDR", "publicAddr", "the public registry endpoint's address, as ECR Public's public.ecr.aws: repository URIs are <public-addr>/<alias>/<name>", stringValue{&c.PublicAddr}},
+		{"public-alias", "BERTH_PUBLIC_ALIAS", "publicAlias", "the public registry's alias (2-50 characters, starting with a letter); a generated one, kept, when unset", stringValue{&c.PublicAlias}},
 		{"", "BERTH_ACCESS_KEY_ID", "accessKeyId", "the admin access key id; with BERTH_SECRET_ACCESS_KEY, instead of generated credentials (replicas must share them)", stringValue{&c.AccessKeyID}},
 		{"", "BERTH_SECRET_ACCESS_KEY", "secretAccessKey", "the admin secret access key", stringValue{&c.SecretAccessKey}},
 	}
