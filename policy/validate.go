@@ -33,6 +33,10 @@ type ValidateOptions struct {
 	// RegistryScope is, for Registry, ScopeV1 or ScopeV2 ("" is ScopeV2,
 	// the default scope of new registries).
 	RegistryScope string
+	// Public is, for Repository, an ECR Public repository's policy: its
+	// ecr-public: repository actions are accepted too (and the private
+	// ones, which ECR Public's own examples grant).
+	Public bool
 	// RequireCurrentVersion refuses any Version but 2012-10-17, as IAM's
 	// CreatePolicy and CreatePolicyVersion do for managed policies.
 	RequireCurrentVersion bool
@@ -263,6 +267,13 @@ func (v *validator) repositoryAction(n int, element, a string) error {
 	for _, m := range matched {
 		if ecrActions[strings.TrimPrefix(m, "ecr:")] == ScopeRepository {
 			return nil
+		}
+	}
+	if v.opts.Public {
+		for name, scope := range ecrPublicActions {
+			if scope == ScopeRepository && matchAction(a, "ecr-public:"+name) {
+				return nil
+			}
 		}
 	}
 	if len(matched) > 0 {

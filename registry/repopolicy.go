@@ -34,6 +34,7 @@ func (r *Registry) validResourcePolicy(ctx context.Context, text string, kind po
 	} else if repo != "" {
 		o.RepositoryARN = r.RepositoryARN(repo)
 	}
+	o.Public = r.public
 	if len(text) > MaxPolicyText {
 		return nil, invalidParam("policyText", "Member must have length less than or equal to %d", MaxPolicyText)
 	}
