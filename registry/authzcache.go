@@ -72,7 +72,7 @@ func fixedKey(key string) bool {
 // decisionKey is what a kept decision was made for.
 type decisionKey struct {
 	principal, role, action, repo, resource, ip string
-	all, secure                       bool
+	all, secure                                 bool
 }
 
 // maxDecisions bounds the kept decisions; past it, they start over.

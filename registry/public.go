@@ -78,7 +78,9 @@ func defaultAlias() string {
 }
 
 // Alias returns the public registry's alias ("" before EnsureAlias).
-func (r *Registry) Alias(ctx context.Context) (string, error) { return r.setting(ctx, settingPublicAlias) }
+func (r *Registry) Alias(ctx context.Context) (string, error) {
+	return r.setting(ctx, settingPublicAlias)
+}
 
 // DisplayName returns the registry catalog data's display name.
 func (r *Registry) DisplayName(ctx context.Context) (string, error) {
