@@ -92,6 +92,9 @@ type Authenticator struct {
 	Throttle *Throttle
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
+	// AnonymousKey signs the anonymous tokens of the public registry
+	// endpoint; without one, none is issued or accepted.
+	AnonymousKey []byte
 }
 
 func (a *Authenticator) now() time.Time {
@@ -224,4 +227,51 @@ func NewCredential(random []byte, principal string) (Credential, error) {
 		id = append(id, alphabet[int(b)%len(alphabet)])
 	}
 	return Credential{AccessKeyID: string(id), SecretAccessKey: hex.EncodeToString(random[16:40]), Principal: principal}, nil
+}
+
+// AnonymousLifetime is how long an anonymous token of the public registry
+// endpoint lives.
+const AnonymousLifetime = time.Hour
+
+// anonymousPrefix begins anonymous tokens: "anon.<expiry unix>.<mac>".
+const anonymousPrefix = "anon."
+
+// IssueAnonymous returns a token for anonymous pulls from the public
+// registry endpoint, and its lifetime. The mac is under AnonymousKey:
+// replicas that share it (it derives from the secrets key) share tokens.
+func (a *Authenticator) IssueAnonymous() (string, time.Duration) {
+	exp := a.now().Add(AnonymousLifetime).Unix()
+	msg := anonymousPrefix + strconv.FormatInt(exp, 10)
+	return msg + "." + a.anonymousMAC(msg), AnonymousLifetime
+}
+
+func (a *Authenticator) anonymousMAC(msg string) string {
+	k := hmac.New(sha256.New, a.AnonymousKey)
+	k.Write([]byte(msg))
+	return base64.RawURLEncoding.EncodeToString(k.Sum(nil))
+}
+
+// IsAnonymous reports whether token looks like an anonymous token.
+func IsAnonymous(token string) bool { return strings.HasPrefix(token, anonymousPrefix) }
+
+// VerifyAnonymous checks an anonymous token: EUnauthenticated if it is not
+// one of this server's, ETokenExpired if it was one.
+func (a *Authenticator) VerifyAnonymous(token string) error {
+	bad := berth.Errorf(berth.EUnauthenticated, "Your Authorization Token is invalid.")
+	i := strings.LastIndexByte(token, '.')
+	if len(a.AnonymousKey) == 0 || i < 0 || !IsAnonymous(token) {
+		return bad
+	}
+	msg := token[:i]
+	if subtle.ConstantTimeCompare([]byte(a.anonymousMAC(msg)), []byte(token[i+1:])) != 1 {
+		return bad
+	}
+	exp, err := strconv.ParseInt(strings.TrimPrefix(msg, anonymousPrefix), 10, 64)
+	if err != nil {
+		return bad
+	}
+	if !a.now().Before(time.Unix(exp, 0)) {
+		return berth.Errorf(berth.ETokenExpired, "Your Authorization Token has expired.")
+	}
+	return nil
 }

@@ -26,7 +26,7 @@ func startPublic(t *testing.T) (*env, *ecrpublic.Client) {
 	e := startWith(t, func(c *serverConfig) {
 		c.RegistryID = ownAccount
 		c.PublicAlias = publicAlias
-		c.PublicAddr = "127.0.0.1:5999"
+		c.PublicAddr = "127.0.0.1:0"
 	})
 	return e, e.publicClient(e.srv.Credential.AccessKeyID, e.srv.Credential.SecretAccessKey)
 }
@@ -55,7 +55,8 @@ func TestPublicAPI(t *testing.T) {
 			AboutText: aws.String("# About"), UsageText: aws.String("podman pull …")},
 		Tags: []ptypes.Tag{{Key: aws.String("team"), Value: aws.String("a")}}}))
 	arn := "arn:aws:ecr-public::" + ownAccount + ":repository/" + repo
-	if r := created.Repository; *r.RepositoryArn != arn || *r.RepositoryUri != "127.0.0.1:5999/"+publicAlias+"/"+repo || *r.RegistryId != ownAccount {
+	host := strings.TrimPrefix(e.srv.PublicURL(), "http://")
+	if r := created.Repository; *r.RepositoryArn != arn || *r.RepositoryUri != host+"/"+publicAlias+"/"+repo || *r.RegistryId != ownAccount {
 		t.Errorf("CreateRepository: %s %s %s", *r.RepositoryArn, *r.RepositoryUri, *r.RegistryId)
 	}
 	if d := created.CatalogData; *d.Description != "an app" || len(d.Architectures) != 2 || *d.UsageText != "podman pull …" {
@@ -145,7 +146,7 @@ func TestPublicAPI(t *testing.T) {
 	}
 	regs := must[*ecrpublic.DescribeRegistriesOutput](t)(pub.DescribeRegistries(ctx, &ecrpublic.DescribeRegistriesInput{}))
 	if r := regs.Registries; len(r) != 1 || *r[0].RegistryId != ownAccount || *r[0].Aliases[0].Name != publicAlias || !r[0].Aliases[0].PrimaryRegistryAlias ||
-		*r[0].RegistryUri != "127.0.0.1:5999/"+publicAlias || *r[0].RegistryArn != "arn:aws:ecr-public::"+ownAccount+":registry/"+ownAccount {
+		*r[0].RegistryUri != host+"/"+publicAlias || *r[0].RegistryArn != "arn:aws:ecr-public::"+ownAccount+":registry/"+ownAccount {
 		t.Errorf("DescribeRegistries %+v", r)
 	}
 

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/berth-registry/berth/registry"
 )
@@ -41,6 +42,10 @@ func (s *Server) authorize(r *http.Request, rt route) error {
 		return nil
 	}
 	ctx := r.Context()
+	if s.public != nil {
+		// The same actions, as ECR Public names them.
+		action = "ecr-public:" + strings.TrimPrefix(action, "ecr:")
+	}
 	a := registry.Access{Action: action, Repository: rt.name}
 	if rt.kind == "catalog" {
 		// Every repository, as DescribeRepositories without names asks.
@@ -59,14 +64,14 @@ func (s *Server) authorize(r *http.Request, rt route) error {
 	switch {
 	case rt.kind == "uploads" && q.Get("digest") != "":
 		// A monolithic upload is an upload of one part, completed.
-		for _, act := range []string{"ecr:UploadLayerPart", "ecr:CompleteLayerUpload"} {
-			if err := s.reg.Authorize(ctx, registry.Access{Action: act, Repository: rt.name}); err != nil {
+		for _, act := range []string{"UploadLayerPart", "CompleteLayerUpload"} {
+			if err := s.reg.Authorize(ctx, registry.Access{Action: s.actionPrefix() + act, Repository: rt.name}); err != nil {
 				return err
 			}
 		}
 	case rt.kind == "upload" && r.Method == http.MethodPut && r.ContentLength != 0:
 		// A PUT that carries the last chunk uploads it too.
-		return s.reg.Authorize(ctx, registry.Access{Action: "ecr:UploadLayerPart", Repository: rt.name})
+		return s.reg.Authorize(ctx, registry.Access{Action: s.actionPrefix() + "UploadLayerPart", Repository: rt.name})
 	}
 	return nil
 }
@@ -76,6 +81,18 @@ func (s *Server) authorize(r *http.Request, rt route) error {
 // mount layers from it" (ECR User Guide, blob mounting). A mount refused
 // becomes an ordinary upload, as a mount the registry cannot do does.
 func (s *Server) mayMount(r *http.Request, from string) bool {
+	if s.public != nil {
+		// Public repositories are anyone's to read.
+		return registry.ValidRepositoryName(from) == nil
+	}
 	return registry.ValidRepositoryName(from) == nil &&
 		s.reg.Authorize(r.Context(), registry.Access{Action: "ecr:GetDownloadUrlForLayer", Repository: from}) == nil
+}
+
+// actionPrefix is the service prefix of this endpoint's actions.
+func (s *Server) actionPrefix() string {
+	if s.public != nil {
+		return "ecr-public:"
+	}
+	return "ecr:"
 }

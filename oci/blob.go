@@ -111,8 +111,9 @@ func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, rt route) e
 	// A malformed mount digest names no blob berth could mount, and the
 	// spec's answer to a mount the registry cannot do is a session (202),
 	// not an error: clients then upload the blob.
-	if m := q.Get("mount"); m != "" && checkDigest(m) == nil && s.mayMount(r, q.Get("from")) {
-		b, err := s.reg.MountBlob(r.Context(), rt.name, q.Get("from"), m)
+	from := s.mountSource(q.Get("from"))
+	if m := q.Get("mount"); m != "" && checkDigest(m) == nil && s.mayMount(r, from) {
+		b, err := s.reg.MountBlob(r.Context(), rt.name, from, m)
 		if err != nil {
 			return err
 		}

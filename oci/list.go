@@ -56,7 +56,11 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request, rt route) error {
 	if tags == nil {
 		tags = []string{}
 	}
-	writePage(w, r.URL.Path, n, next, map[string]any{"name": rt.name, "tags": tags})
+	name := rt.name
+	if rt.path != "" {
+		name = rt.path
+	}
+	writePage(w, r.URL.Path, n, next, map[string]any{"name": name, "tags": tags})
 	return nil
 }
 

@@ -24,6 +24,8 @@ type Server struct {
 	reg  *registry.Registry
 	auth *auth.Authenticator
 	log  *slog.Logger
+	// public is set on the public registry endpoint (public.go).
+	public *publicEndpoint
 }
 
 // New returns the registry endpoint.
@@ -178,6 +180,9 @@ type route struct {
 	kind string // base, catalog, tags, manifest, blob, uploads, upload, referrers
 	name string
 	ref  string // tag, digest or upload id
+	// path is the name as the URL has it: on the public endpoint, with the
+	// registry's alias before the repository's name.
+	path string
 }
 
 // parseRoute splits a /v2/ path. Repository names contain slashes, so the
@@ -229,6 +234,10 @@ func parseRoute(path string) (route, bool) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.public != nil {
+		s.servePublic(w, r)
+		return
+	}
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	cred, ok := s.authenticate(w, r)
 	if !ok {
@@ -250,6 +259,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.dispatch(w, r, rt)
+}
+
+// dispatch serves an authorized request.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 	var err error
 	switch rt.kind + " " + r.Method {
 	case "base GET", "base HEAD":

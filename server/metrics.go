@@ -21,6 +21,7 @@ import (
 // metrics are the Prometheus metrics of one server, on its own registry
 // (no global state: tests run several servers in one process).
 type metrics struct {
+	pulls     *prometheus.CounterVec
 	denials   *prometheus.CounterVec
 	audits    *prometheus.CounterVec
 	reg       *prometheus.Registry
@@ -56,10 +57,21 @@ func newMetrics() *metrics {
 		Help: "Requests denied by policy, by IAM action."}, []string{"action"})
 	m.audits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "berth_audit_events_total",
 		Help: "Audit events written to the log: denials and changes to principals, keys and policies, by event."}, []string{"event"})
+	m.pulls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "berth_public_pulls_total",
+		Help: "Manifest pulls from the public registry endpoint, anonymous or authenticated."}, []string{"kind"})
 	m.limits = newLimitCounter()
-	m.reg.MustRegister(m.denials, m.audits, m.requests, m.latency, m.received, m.sent, m.storeTime, m.races, m.limits,
+	m.reg.MustRegister(m.pulls, m.denials, m.audits, m.requests, m.latency, m.received, m.sent, m.storeTime, m.races, m.limits,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// publicPull counts a manifest pull from the public registry endpoint.
+func (m *metrics) publicPull(anonymous bool) {
+	kind := "authenticated"
+	if anonymous {
+		kind = "anonymous"
+	}
+	m.pulls.WithLabelValues(kind).Inc()
 }
 
 // denied counts a request denied by policy.

@@ -58,9 +58,15 @@ type Server struct {
 	// Now, if set before Run, replaces the clock (for tests of expiry).
 	Now func() time.Time
 	reg *registry.Registry
-	// public is the public registry (ECR Public), over the same stores.
-	public *registry.Registry
-	gcm    *gcMetrics
+	// public is the public registry (ECR Public), over the same stores;
+	// publicLn, publicHost and publicHandler its endpoint's, when served.
+	public        *registry.Registry
+	publicLn      net.Listener
+	publicHost    string
+	publicHandler http.Handler
+	publicServer  *http.Server
+	publicDone    chan error
+	gcm           *gcMetrics
 	// background runs garbage collection; stopBackground ends it.
 	background     sync.WaitGroup
 	stopBackground context.CancelFunc
@@ -98,6 +104,9 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			ln.Close()
+			if m.publicLn != nil {
+				m.publicLn.Close()
+			}
 		}
 	}()
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
@@ -196,6 +205,12 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, ConnState: m.connState}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(tlsLn) }()
+	if m.publicLn != nil {
+		m.publicServer = &http.Server{Handler: m.accessLog(m.limited(m.publicHandler)), ReadHeaderTimeout: l.HeaderTimeout,
+			IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, ConnState: m.connState}
+		m.publicDone = make(chan error, 1)
+		go func() { m.publicDone <- m.publicServer.Serve(m.publicLn) }()
+	}
 	var bg context.Context
 	bg, m.stopBackground = context.WithCancel(context.Background())
 	if c.GC.Interval > 0 {
@@ -339,6 +354,12 @@ func (m *Server) close() []error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		errs = append(errs, m.server.Shutdown(ctx))
+		if m.publicServer != nil {
+			errs = append(errs, m.publicServer.Shutdown(ctx))
+			if err := <-m.publicDone; !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+		}
 		if m.pprof != nil {
 			m.pprof.Close()
 		}
