@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	ptypes "github.com/aws/aws-sdk-go-v2/service/ecrpublic/types"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 const publicAlias = "berthtest"
@@ -221,4 +228,84 @@ func TestPublicAccess(t *testing.T) {
 	wantDenied(t, err, noAllow(power.arn, "ecr-public:DeleteRepository", "arn:aws:ecr-public::"+ownAccount+":repository/app", "identity"))
 	_, err = e.publicClient(power.id, power.key).PutRegistryCatalogData(ctx, &ecrpublic.PutRegistryCatalogDataInput{DisplayName: aws.String("x")})
 	wantDenied(t, err, noAllow(power.arn, "ecr-public:PutRegistryCatalogData", fmt.Sprintf("arn:aws:ecr-public::%s:registry/%s", ownAccount, ownAccount), "identity"))
+}
+
+// TestPublicEndpoint is the public registry endpoint as public.ecr.aws
+// answers: the exact challenge, an anonymous token, pulls with it by
+// go-containerregistry (which follows the challenge as docker does), a push
+// with the token of ecr-public get-login-password, the refusals of a bad
+// token, of Basic, and of an anonymous push; and the same name holding
+// different images in the public and the private registry.
+func TestPublicEndpoint(t *testing.T) {
+	e, pub := startPublic(t)
+	base := e.srv.PublicURL()
+	host := strings.TrimPrefix(base, "http://")
+	must[*ecrpublic.CreateRepositoryOutput](t)(pub.CreateRepository(ctx, &ecrpublic.CreateRepositoryInput{RepositoryName: aws.String("tools/app")}))
+	e.createRepo("tools/app")
+
+	get := func(path, authz string) (*http.Response, string) {
+		req := must[*http.Request](t)(http.NewRequest(http.MethodGet, base+path, nil))
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		resp := must[*http.Response](t)(http.DefaultClient.Do(req))
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, _ := get("/v2/", "")
+	if want := `Bearer realm="http://` + host + `/token/",service="` + host + `",scope="aws"`; resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != want {
+		t.Fatalf("GET /v2/ without a token: %d %q, want 401 %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
+	}
+	resp, body := get("/token/?service="+host+"&scope=aws", "")
+	var tok struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || resp.StatusCode != 200 || tok.Token == "" {
+		t.Fatalf("GET /token/: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get("/v2/", "Bearer "+tok.Token); resp.StatusCode != 200 {
+		t.Fatalf("GET /v2/ with the anonymous token: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get("/v2/", "Bearer not-a-token")
+	if resp.StatusCode != 400 || resp.Header.Get("WWW-Authenticate") != "" || !strings.Contains(body, `"code":"DENIED"`) {
+		t.Errorf("a bad token: %d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+	}
+	resp, body = get("/v2/", "Basic "+base64.StdEncoding.EncodeToString([]byte("AWS:"+tok.Token)))
+	if resp.StatusCode != 403 || !strings.Contains(body, "Your Authorization Token is invalid.") {
+		t.Errorf("Basic on /v2/: %d %s", resp.StatusCode, body)
+	}
+
+	// A push with the ecr-public login, a pull anonymously.
+	tokOut := must[*ecrpublic.GetAuthorizationTokenOutput](t)(pub.GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{}))
+	login := strings.TrimPrefix(string(must[[]byte](t)(base64.StdEncoding.DecodeString(*tokOut.AuthorizationData.AuthorizationToken))), "AWS:")
+	ref := must[name.Reference](t)(name.ParseReference(host+"/"+publicAlias+"/tools/app:v1", name.Insecure))
+	img := must[v1.Image](t)(random.Image(2048, 2))
+	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: "AWS", Password: login})); err != nil {
+		t.Fatalf("push to the public endpoint: %v", err)
+	}
+	if err := remote.Write(ref, must[v1.Image](t)(random.Image(512, 1))); err == nil || !strings.Contains(err.Error(), "UNAUTHORIZED") {
+		t.Errorf("an anonymous push: %v", err)
+	}
+	if err := pullAll(ref, nil); err != nil {
+		t.Fatalf("an anonymous pull: %v", err)
+	}
+	pulled := must[v1.Image](t)(remote.Image(ref))
+	if d, _ := pulled.Digest(); d != must[v1.Hash](t)(img.Digest()) {
+		t.Errorf("pulled %s", d)
+	}
+	tags := must[[]string](t)(remote.List(must[name.Repository](t)(name.NewRepository(host+"/"+publicAlias+"/tools/app", name.Insecure))))
+	if len(tags) != 1 || tags[0] != "v1" {
+		t.Errorf("tags list: %v", tags)
+	}
+	// The private tools/app is another repository.
+	if err := pullAll(must[name.Reference](t)(name.ParseReference(e.ref("tools/app:v1"), name.Insecure)), e.remoteOpts()); err == nil {
+		t.Error("the private tools/app holds the public one's image")
+	}
+	resp, body = get("/v2/someone/tools/app/manifests/v1", "Bearer "+tok.Token)
+	if resp.StatusCode != 404 || !strings.Contains(body, "NAME_UNKNOWN") {
+		t.Errorf("another alias: %d %s", resp.StatusCode, body)
+	}
+	_, metrics := e.raw(must[*http.Request](t)(http.NewRequest("GET", e.url+"/metrics", nil)))
+	if !strings.Contains(string(metrics), `berth_public_pulls_total{kind="anonymous"}`) {
+		t.Error("/metrics counts no anonymous pull")
+	}
 }
