@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -79,15 +80,32 @@ func TestConformance(t *testing.T) {
 			runConformance(t, bin, e, "OCI_API_BLOBS_DIGEST_HEADER="+strconv.FormatBool(v.digestHeader))
 		})
 	}
+	// The public registry endpoint, with the ecr-public login (its
+	// repositories made first: ECR Public creates none on push).
+	t.Run("public", func(t *testing.T) {
+		e, pub := startPublic(t)
+		for _, r := range []string{"conformance/repo1", "conformance/repo2"} {
+			must[*ecrpublic.CreateRepositoryOutput](t)(pub.CreateRepository(ctx, &ecrpublic.CreateRepositoryInput{RepositoryName: aws.String(r)}))
+		}
+		tok := must[*ecrpublic.GetAuthorizationTokenOutput](t)(pub.GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{}))
+		password := strings.TrimPrefix(string(must[[]byte](t)(base64.StdEncoding.DecodeString(*tok.AuthorizationData.AuthorizationToken))), "AWS:")
+		runConformanceAt(t, bin, strings.TrimPrefix(e.srv.PublicURL(), "http://"), password, publicAlias+"/conformance", "OCI_API_BLOBS_DIGEST_HEADER=true")
+	})
 }
 
 func runConformance(t *testing.T, bin string, e *env, extra ...string) {
+	runConformanceAt(t, bin, e.host(), e.loginPassword(), "conformance", extra...)
+}
+
+// runConformanceAt runs the suite against a registry at host, logged in as
+// user AWS with password, in repositories <prefix>/repo1 and repo2.
+func runConformanceAt(t *testing.T, bin, host, password, prefix string, extra ...string) {
 	results := t.TempDir()
 	cmd := exec.Command(bin)
 	cmd.Dir = results
 	cmd.Env = append(append(os.Environ(),
-		"OCI_REGISTRY="+e.host(), "OCI_TLS=disabled", "OCI_USERNAME=AWS", "OCI_PASSWORD="+e.loginPassword(),
-		"OCI_REPO1=conformance/repo1", "OCI_REPO2=conformance/repo2", "OCI_RESULTS_DIR="+results,
+		"OCI_REGISTRY="+host, "OCI_TLS=disabled", "OCI_USERNAME=AWS", "OCI_PASSWORD="+password,
+		"OCI_REPO1="+prefix+"/repo1", "OCI_REPO2="+prefix+"/repo2", "OCI_RESULTS_DIR="+results,
 		"OCI_API_BLOBS_UPLOAD_CANCEL=true", "OCI_API_MANIFESTS_TAG_PARAM=true", "OCI_API_MANIFESTS_DIGEST_HEADER=true"), extra...)
 	out, err := cmd.CombinedOutput()
 	summary := out

@@ -270,7 +270,9 @@ func templateFor(ts []berth.CreationTemplate, repo string) *berth.CreationTempla
 // an existing repository, costs no extra read.
 func (r *Registry) onPush(ctx context.Context, repo string, step func() error) error {
 	err := step()
-	if !berth.IsCode(err, berth.ERepositoryNotFound) {
+	if !berth.IsCode(err, berth.ERepositoryNotFound) || r.public {
+		// ECR Public has no creation templates: its repositories are made
+		// with CreateRepository.
 		return err
 	}
 	created, cerr := r.createFromTemplate(ctx, repo)
