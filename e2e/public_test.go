@@ -309,3 +309,41 @@ func TestPublicEndpoint(t *testing.T) {
 		t.Error("/metrics counts no anonymous pull")
 	}
 }
+
+// TestPublicPullRate: past its rate, an anonymous client's pulls are
+// answered 429 TOOMANYREQUESTS with a Retry-After, while an authenticated
+// one's, bounded apart, still go.
+func TestPublicPullRate(t *testing.T) {
+	e := startWith(t, func(c *serverConfig) {
+		c.RegistryID, c.PublicAlias, c.PublicAddr = ownAccount, publicAlias, "127.0.0.1:0"
+		c.PublicPullRate = 0.001 // one, then one every 1000 s
+	})
+	pub := e.publicClient(e.srv.Credential.AccessKeyID, e.srv.Credential.SecretAccessKey)
+	must[*ecrpublic.CreateRepositoryOutput](t)(pub.CreateRepository(ctx, &ecrpublic.CreateRepositoryInput{RepositoryName: aws.String("app")}))
+	base := e.srv.PublicURL()
+	resp := must[*http.Response](t)(http.Get(base + "/token/"))
+	var tok struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	tags := func(bearer string) *http.Response {
+		req := must[*http.Request](t)(http.NewRequest(http.MethodGet, base+"/v2/"+publicAlias+"/app/tags/list", nil))
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		resp := must[*http.Response](t)(http.DefaultClient.Do(req))
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if r := tags(tok.Token); r.StatusCode != 200 {
+		t.Fatalf("the first pull: %d", r.StatusCode)
+	}
+	r := tags(tok.Token)
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("the second anonymous pull at once: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	out := must[*ecrpublic.GetAuthorizationTokenOutput](t)(pub.GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{}))
+	for i := 0; i < 3; i++ {
+		if r := tags(*out.AuthorizationData.AuthorizationToken); r.StatusCode != 200 {
+			t.Fatalf("authenticated pull %d: %d", i, r.StatusCode)
+		}
+	}
+}

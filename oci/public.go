@@ -6,7 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
@@ -19,7 +24,8 @@ import (
 // never IAM-controlled; pushes are, as ecr-public: actions.
 
 type publicEndpoint struct {
-	alias string
+	alias  string
+	limits *pullLimiter
 	// onPull, if set, hears of each manifest pull, anonymous or not.
 	onPull func(anonymous bool)
 }
@@ -147,6 +153,17 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if pullRoute(rt, r.Method) && rt.kind != "base" {
+		key := c.Principal.Account
+		if anonymous {
+			key = c.SourceIP
+		}
+		if ok, wait := s.public.limits.allow(key, anonymous); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			writeError(w, r, http.StatusTooManyRequests, "TOOMANYREQUESTS", "Rate exceeded")
+			return
+		}
+	}
 	if rt.kind == "manifest" && r.Method == http.MethodGet && s.public.onPull != nil {
 		s.public.onPull(anonymous)
 	}
@@ -212,4 +229,61 @@ func (s *Server) mountSource(from string) string {
 		return from
 	}
 	return strings.TrimPrefix(from, s.public.alias+"/")
+}
+
+// PullRates bound pulls from the public endpoint, per second: anonymous
+// ones per source address, authenticated ones per account, as ECR Public
+// does ("1 for unauthenticated pulls, 10 for authenticated"); 0 is no
+// bound.
+type PullRates struct {
+	Anonymous, Authenticated float64
+}
+
+// pullLimiter keeps a token bucket per address or account.
+type pullLimiter struct {
+	rates PullRates
+	mu    sync.Mutex
+	m     map[string]*rate.Limiter
+}
+
+// maxLimiters bounds the buckets kept; past it they start over.
+const maxLimiters = 1 << 14
+
+// allow reports whether one more pull of key may go now, and if not, how
+// long until it may.
+func (l *pullLimiter) allow(key string, anonymous bool) (bool, time.Duration) {
+	if l == nil {
+		return true, 0
+	}
+	per := l.rates.Authenticated
+	if anonymous {
+		per = l.rates.Anonymous
+	}
+	if per <= 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	if l.m == nil || len(l.m) >= maxLimiters {
+		l.m = map[string]*rate.Limiter{}
+	}
+	k := strconv.FormatBool(anonymous) + key
+	lim := l.m[k]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(per), max(1, int(per)))
+		l.m[k] = lim
+	}
+	l.mu.Unlock()
+	r := lim.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel()
+		return false, d
+	}
+	return true, 0
+}
+
+// SetPullRates bounds the public endpoint's pulls.
+func (s *Server) SetPullRates(r PullRates) {
+	if s.public != nil {
+		s.public.limits = &pullLimiter{rates: r}
+	}
 }

@@ -60,6 +60,11 @@ type Config struct {
 	// alias (a generated one, kept in the store, when empty).
 	PublicAddr  string `json:"publicAddr"`
 	PublicAlias string `json:"publicAlias"`
+	// PublicPullRate and PublicAuthenticatedPullRate bound the public
+	// endpoint's pulls per second, anonymous ones per client address,
+	// authenticated ones per account (0: no bound).
+	PublicPullRate              float64 `json:"publicPullRate"`
+	PublicAuthenticatedPullRate float64 `json:"publicAuthenticatedPullRate"`
 	// Limits bound what one client can hold (limits.go).
 	Limits Limits `json:"limits"`
 	// TLSCert and TLSKey are PEM files: berth serves HTTPS with them and

@@ -55,7 +55,9 @@ func (m *Server) publicRegistry(ctx context.Context, c Config, meta berth.MetaSt
 		}
 		host = net.JoinHostPort(h, port)
 		m.publicLn = ln
-		m.publicHandler = oci.NewPublic(pub, a, alias, m.metrics.publicPull, m.log)
+		endpoint := oci.NewPublic(pub, a, alias, m.metrics.publicPull, m.log)
+		endpoint.SetPullRates(oci.PullRates{Anonymous: c.PublicPullRate, Authenticated: c.PublicAuthenticatedPullRate})
+		m.publicHandler = endpoint
 	}
 	m.public, m.publicHost = pub, host
 	return ecr.NewPublic(pub, a, alias, host, m.log), nil

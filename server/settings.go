@@ -25,6 +25,17 @@ type stringValue struct{ p *string }
 type boolValue struct{ p *bool }
 type intValue struct{ p *int }
 type durationValue struct{ p *time.Duration }
+type floatValue struct{ p *float64 }
+
+func (v floatValue) String() string { return strconv.FormatFloat(*v.p, 'g', -1, 64) }
+func (v floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return fmt.Errorf("must be a number, 0 or more")
+	}
+	*v.p = f
+	return nil
+}
 
 func (v stringValue) String() string     { return *v.p }
 func (v stringValue) Set(s string) error { *v.p = s; return nil }
@@ -92,6 +103,8 @@ func settings(c *Config) []setting {
 		{"iam-refresh", "BERTH_IAM_REFRESH", "iamRefresh", "how often to look for IAM and policy changes made by another replica (a replica's own apply at once)", durationValue{&c.IAMRefresh}},
 		{"public-addr", "BERTH_PUBLIC_ADDR", "publicAddr", "the public registry endpoint's address, as ECR Public's public.ecr.aws: repository URIs are <public-addr>/<alias>/<name>", stringValue{&c.PublicAddr}},
 		{"public-alias", "BERTH_PUBLIC_ALIAS", "publicAlias", "the public registry's alias (2-50 characters, starting with a letter); a generated one, kept, when unset", stringValue{&c.PublicAlias}},
+		{"public-pull-rate", "BERTH_PUBLIC_PULL_RATE", "publicPullRate", "anonymous requests a second one client address may make to the public endpoint, 429 past it (0: no bound; ECR Public's is 1)", floatValue{&c.PublicPullRate}},
+		{"public-authenticated-pull-rate", "BERTH_PUBLIC_AUTHENTICATED_PULL_RATE", "publicAuthenticatedPullRate", "authenticated pull requests a second one account may make to the public endpoint, 429 past it (0: no bound; ECR Public's is 10)", floatValue{&c.PublicAuthenticatedPullRate}},
 		{"", "BERTH_ACCESS_KEY_ID", "accessKeyId", "the admin access key id; with BERTH_SECRET_ACCESS_KEY, instead of generated credentials (replicas must share them)", stringValue{&c.AccessKeyID}},
 		{"", "BERTH_SECRET_ACCESS_KEY", "secretAccessKey", "the admin secret access key", stringValue{&c.SecretAccessKey}},
 	}
