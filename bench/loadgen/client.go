@@ -63,7 +63,10 @@ func (t *target) request(method, path string, body io.Reader, size int64, hdr ..
 	if size >= 0 {
 		req.ContentLength = size
 	}
-	if t.user != "" {
+	switch {
+	case t.bearer != "":
+		req.Header.Set("Authorization", "Bearer "+t.bearer)
+	case t.user != "":
 		req.SetBasicAuth(t.user, t.password)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {

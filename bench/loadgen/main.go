@@ -68,7 +68,22 @@ func main() {
 	var authzMode bool
 	flag.BoolVar(&authzMode, "authz", false, "the authorization figures instead (bench/RESULTS-authz.md): a berth with 1,000 users against one with its root alone")
 	flag.IntVar(&az.users, "authz-users", 1000, "with -authz: users (and managed policies) in the store")
+	var publicMode bool
+	flag.BoolVar(&publicMode, "public", false, "the public endpoint figures instead (bench/RESULTS-public.md): anonymous pulls from the public endpoint against token pulls from the private one")
 	flag.Parse()
+	if publicMode {
+		po := publicOptions{berth: o.berth, out: o.out, rounds: 7, gets: 30000}
+		if o.out == "bench/RESULTS.md" {
+			po.out = "bench/RESULTS-public.md"
+		}
+		if o.quick {
+			po.rounds, po.gets, po.out = 1, 200, ""
+		}
+		if err := runPublic(po); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if authzMode {
 		az.berth, az.out, az.rounds, az.gets, az.puts = o.berth, o.out, 7, 30000, 3000
 		if o.out == "bench/RESULTS.md" {

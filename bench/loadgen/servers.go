@@ -20,6 +20,7 @@ type target struct {
 	url      string
 	user     string // Basic auth; "" for none
 	password string
+	bearer   string // a Bearer token instead, when set
 	cmd      *exec.Cmd
 	dataDir  string
 	peakRSS  int64 // bytes, the largest VmHWM seen
