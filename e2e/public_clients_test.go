@@ -14,6 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 )
 
 // TestPublicAWSCLI is the aws ecr-public put-image page against berth:
@@ -185,5 +189,42 @@ func TestPublicPodman(t *testing.T) {
 	images := must[*ecrpublic.DescribeImagesOutput](t)(pub.DescribeImages(ctx, &ecrpublic.DescribeImagesInput{RepositoryName: aws.String("podman/app")}))
 	if len(images.ImageDetails) != 1 || *images.ImageDetails[0].ImageDigest != string(pushed) {
 		t.Errorf("DescribeImages after the podman push: %+v", images.ImageDetails)
+	}
+}
+
+// TestPublicSkopeo copies an image to the public endpoint with skopeo and
+// the ecr-public password, and back out with no credentials at all; the
+// manifest comes back byte for byte.
+func TestPublicSkopeo(t *testing.T) {
+	skopeo, err := exec.LookPath("skopeo")
+	if err != nil {
+		t.Skip("skopeo not installed (scripts/test installs it from Debian)")
+	}
+	e, pub := startPublic(t)
+	must[*ecrpublic.CreateRepositoryOutput](t)(pub.CreateRepository(ctx, &ecrpublic.CreateRepositoryInput{RepositoryName: aws.String("skopeo/app")}))
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	img := must[v1.Image](t)(random.Image(4096, 2))
+	p := must[layout.Path](t)(layout.Write(src, empty.Index))
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(skopeo, args...)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("skopeo %v: %v\n%s", args, err, out)
+		}
+	}
+	tok := must[*ecrpublic.GetAuthorizationTokenOutput](t)(pub.GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{}))
+	creds := string(must[[]byte](t)(base64.StdEncoding.DecodeString(*tok.AuthorizationData.AuthorizationToken)))
+	ref := "docker://" + strings.TrimPrefix(e.srv.PublicURL(), "http://") + "/" + publicAlias + "/skopeo/app:v1"
+	run("copy", "--dest-tls-verify=false", "--dest-creds", creds, "--preserve-digests", "oci:"+src, ref)
+	out := filepath.Join(dir, "out")
+	run("copy", "--src-tls-verify=false", "--src-no-creds", ref, "dir:"+out)
+	raw, _ := img.RawManifest()
+	if got, err := os.ReadFile(filepath.Join(out, "manifest.json")); err != nil || string(got) != string(raw) {
+		t.Fatalf("the manifest differs after the round trip (%v)", err)
 	}
 }

@@ -26,6 +26,8 @@ host = public_url.split("://", 1)[1]
 pub = boto3.client("ecr-public", endpoint_url=url, region_name="us-east-1",
                    aws_access_key_id=os.environ["BERTH_KEY"], aws_secret_access_key=os.environ["BERTH_SECRET"])
 assert len(pub.meta.service_model.operation_names) == 23
+called = set()
+pub.meta.events.register("before-call.ecr-public", lambda model, **_: called.add(model.name))
 
 
 def fails(exception, code, call, *args, **kwargs):
@@ -303,4 +305,5 @@ auth = pub.get_authorization_token()["authorizationData"]
 assert set(auth) == {"authorizationToken", "expiresAt"}, auth
 assert base64.b64decode(auth["authorizationToken"]).startswith(b"AWS:"), auth
 assert is_time(auth["expiresAt"]) and auth["expiresAt"] > datetime.datetime.now(datetime.timezone.utc), auth
+assert called == set(pub.meta.service_model.operation_names), set(pub.meta.service_model.operation_names) - called
 print("boto3 public ok")
