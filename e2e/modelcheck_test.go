@@ -31,8 +31,13 @@ func (m modelChecked) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
-	name, ok := strings.CutPrefix(req.Header.Get("X-Amz-Target"), berthecr.TargetPrefix)
+	target := req.Header.Get("X-Amz-Target")
+	name, ok := strings.CutPrefix(target, berthecr.TargetPrefix)
 	op := berthecr.Model.Operations[name]
+	if public, isPublic := strings.CutPrefix(target, berthecr.PublicTargetPrefix); isPublic {
+		// ECR Public's answers, against its own model.
+		name, ok, op = public, true, berthecr.PublicModel.Operations[public]
+	}
 	if !ok || op == nil {
 		return resp, nil
 	}
