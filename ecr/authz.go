@@ -10,16 +10,16 @@ import (
 )
 
 // authorize asks the registry whether the caller may call op with the
-// checked input body: the operation's IAM action on the repository it
-// names, or on "*" (policy.ECRResourceScope). A request is authorized
-// before anything is looked up, so a denial says nothing of whether the
-// repository exists.
+// checked input body: the operation's IAM action (ecr: or ecr-public:) on
+// the repository it names, on the public registry, or on "*"
+// (policy.ECRResourceScope, policy.ECRPublicResourceScope). A request is
+// authorized before anything is looked up, so a denial says nothing of
+// whether the repository exists.
 func (s *Server) authorize(ctx context.Context, op string, body []byte) error {
-	action, known := policy.ECRAction(op)
+	action, scope, known := s.actionOf(op)
 	if !known {
 		return awsproto.Errorf("UnsupportedOperationException", "berth has no IAM action for %s", op)
 	}
-	repoScoped, _ := policy.ECRResourceScope(op)
 	in, err := awsproto.Decode[struct {
 		RepositoryName  string   `json:"repositoryName"`
 		RepositoryNames []string `json:"repositoryNames"`
@@ -36,10 +36,17 @@ func (s *Server) authorize(ctx context.Context, op string, body []byte) error {
 			a.RequestTags = append(a.RequestTags, berth.ResourceTag{Key: *t.Key, Value: *t.Value})
 		}
 	}
-	if !repoScoped {
-		return s.reg.Authorize(ctx, a)
-	}
 	switch {
+	case s.public != nil && op == "GetAuthorizationToken":
+		// ECR Public's token needs the STS permission too.
+		if err := s.reg.Authorize(ctx, a); err != nil {
+			return err
+		}
+		return s.reg.Authorize(ctx, registry.Access{Action: "sts:GetServiceBearerToken"})
+	case scope == policy.ScopeNone:
+		return s.reg.Authorize(ctx, a)
+	case scope == policy.ScopeRegistry:
+		a.Resource = s.reg.RegistryARN()
 	case op == "DescribeRepositories" && len(in.RepositoryNames) == 0:
 		// Every repository: asked of repository/* as a whole [verify].
 		a.AllRepositories = true
@@ -64,4 +71,19 @@ func (s *Server) authorize(ctx context.Context, op string, body []byte) error {
 		}
 	}
 	return s.reg.Authorize(ctx, a)
+}
+
+// actionOf is the IAM action of an operation of this API, and the kind of
+// resource it is authorized against.
+func (s *Server) actionOf(op string) (string, policy.Scope, bool) {
+	if s.public != nil {
+		scope, known := policy.ECRPublicResourceScope(op)
+		return "ecr-public:" + op, scope, known
+	}
+	action, known := policy.ECRAction(op)
+	repoScoped, _ := policy.ECRResourceScope(op)
+	if repoScoped {
+		return action, policy.ScopeRepository, known
+	}
+	return action, policy.ScopeNone, known
 }

@@ -195,11 +195,7 @@ func (s *Server) serve(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	ctx = registry.WithCaller(ctx, registry.NewCaller(c.cred.Principal, c.cred.Role, c.cred.AccessKeyID, c.r.RemoteAddr, c.r.TLS != nil))
-	authorize := s.authorize
-	if s.public != nil {
-		authorize = s.authorizePublic
-	}
-	if err := authorize(ctx, op.Name, c.body); err != nil {
+	if err := s.authorize(ctx, op.Name, c.body); err != nil {
 		return nil, err
 	}
 	out, err := h(ctx, c)

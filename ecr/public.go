@@ -8,11 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/awsproto"
 	"github.com/berth-registry/berth/models"
-	"github.com/berth-registry/berth/policy"
 	"github.com/berth-registry/berth/registry"
 )
 
@@ -88,63 +86,6 @@ func (p *publicAPI) validRegistry(id, account string) error {
 		return nil
 	}
 	return awsproto.Errorf("RegistryNotFoundException", "The registry with id or alias '%s' does not exist; this server is registry %s, alias %s", id, account, p.alias)
-}
-
-// authorizePublic decides an ECR Public request: the operation's
-// ecr-public: action on the repository, the registry, or "*".
-// GetAuthorizationToken needs sts:GetServiceBearerToken too.
-func (s *Server) authorizePublic(ctx context.Context, op string, body []byte) error {
-	scope, known := policy.ECRPublicResourceScope(op)
-	if !known {
-		return awsproto.Errorf("UnsupportedOperationException", "berth has no IAM action for %s", op)
-	}
-	in, err := awsproto.Decode[struct {
-		RepositoryName  string   `json:"repositoryName"`
-		RepositoryNames []string `json:"repositoryNames"`
-		ResourceArn     string   `json:"resourceArn"`
-		Tags            []tag    `json:"tags"`
-		TagKeys         []string `json:"tagKeys"`
-	}](body)
-	if err != nil {
-		return err
-	}
-	a := registry.Access{Action: "ecr-public:" + op, TagKeys: in.TagKeys}
-	for _, t := range in.Tags {
-		if t.Key != nil && t.Value != nil {
-			a.RequestTags = append(a.RequestTags, berth.ResourceTag{Key: *t.Key, Value: *t.Value})
-		}
-	}
-	switch {
-	case op == "GetAuthorizationToken":
-		if err := s.reg.Authorize(ctx, a); err != nil {
-			return err
-		}
-		return s.reg.Authorize(ctx, registry.Access{Action: "sts:GetServiceBearerToken"})
-	case scope == policy.ScopeRegistry:
-		a.Resource = s.reg.RegistryARN()
-	case scope == policy.ScopeRepository && op == "DescribeRepositories" && len(in.RepositoryNames) == 0:
-		a.AllRepositories = true
-	case scope == policy.ScopeRepository && op == "DescribeRepositories":
-		for _, name := range in.RepositoryNames {
-			a.Repository = name
-			if err := s.reg.Authorize(ctx, a); err != nil {
-				return err
-			}
-		}
-		return nil
-	case scope == policy.ScopeRepository && in.ResourceArn != "":
-		name, err := s.repositoryFromARN(in.ResourceArn)
-		if err != nil {
-			return err
-		}
-		a.Repository = name
-	case scope == policy.ScopeRepository:
-		a.Repository = in.RepositoryName
-		if a.Repository == "" {
-			return nil
-		}
-	}
-	return s.reg.Authorize(ctx, a)
 }
 
 // getPublicAuthorizationToken is ECR Public's: one object, no

@@ -123,10 +123,7 @@ func runAuthz(o authzOptions) error {
 	fmt.Fprintf(os.Stderr, "authz bench: %d users and %d managed policies made in %s\n", o.users, o.users, time.Since(start).Round(time.Second))
 	users.user, users.password = id, secret
 
-	figures := []struct {
-		name string
-		run  func(t *target) (float64, error)
-	}{
+	figures := []pairFigure{
 		{"manifest GET, c=32 (ops/s)", func(t *target) (float64, error) {
 			ops, _, err := manifestGetFigure(t, authzRepo, t.tags, o.gets, 32)
 			return ops, err
@@ -140,20 +137,8 @@ func runAuthz(o authzOptions) error {
 			return ops, err
 		}},
 	}
-	for round := 0; round < o.rounds; round++ {
-		for _, f := range figures {
-			order := []*target{root, users}
-			if round%2 == 1 {
-				order = []*target{users, root}
-			}
-			for _, t := range order {
-				v, err := f.run(t)
-				if err != nil {
-					return fmt.Errorf("%s on %s: %w", f.name, t.name, err)
-				}
-				r.add(f.name, "ops/s", t.name, v)
-			}
-		}
+	if err := alternate(r, figures, root, users, o.rounds); err != nil {
+		return err
 	}
 
 	var b strings.Builder
@@ -181,4 +166,31 @@ func runAuthz(o authzOptions) error {
 		return nil
 	}
 	return os.WriteFile(o.out, []byte(b.String()), 0o644)
+}
+
+// pairFigure is a figure measured on each of two targets.
+type pairFigure struct {
+	name string
+	run  func(t *target) (float64, error)
+}
+
+// alternate measures each figure on a and b in turn, rounds times, the
+// order swapped every other round, into r.
+func alternate(r *report, figures []pairFigure, a, b *target, rounds int) error {
+	for round := 0; round < rounds; round++ {
+		for _, f := range figures {
+			order := []*target{a, b}
+			if round%2 == 1 {
+				order = []*target{b, a}
+			}
+			for _, t := range order {
+				v, err := f.run(t)
+				if err != nil {
+					return fmt.Errorf("%s on %s: %w", f.name, t.name, err)
+				}
+				r.add(f.name, "ops/s", t.name, v)
+			}
+		}
+	}
+	return nil
 }

@@ -90,10 +90,7 @@ func runPublic(o publicOptions) error {
 		return "app"
 	}
 	r := &report{units: map[string]string{}, data: map[string]map[string][]float64{}}
-	figures := []struct {
-		name string
-		run  func(t *target) (float64, error)
-	}{
+	figures := []pairFigure{
 		{"manifest GET, c=32 (ops/s)", func(t *target) (float64, error) {
 			ops, _, err := manifestGetFigure(t, repoOf(t), t.tags, o.gets, 32)
 			return ops, err
@@ -103,20 +100,8 @@ func runPublic(o publicOptions) error {
 			return ops, err
 		}},
 	}
-	for round := 0; round < o.rounds; round++ {
-		for _, f := range figures {
-			order := []*target{priv, pub}
-			if round%2 == 1 {
-				order = []*target{pub, priv}
-			}
-			for _, t := range order {
-				v, err := f.run(t)
-				if err != nil {
-					return fmt.Errorf("%s on %s: %w", f.name, t.name, err)
-				}
-				r.add(f.name, "ops/s", t.name, v)
-			}
-		}
+	if err := alternate(r, figures, priv, pub, o.rounds); err != nil {
+		return err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# berth public endpoint benchmark\n\n")
