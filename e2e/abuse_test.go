@@ -50,7 +50,7 @@ func TestAbuse(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	const key, secret = "BKIAABUSETEST0000000", "abuse-secret"
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir, "--metadata", meta, "--blobs", blobs,
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--public-addr=", "--data-dir", dir, "--metadata", meta, "--blobs", blobs,
 		"--create-on-push", "--log-requests=false", "--header-timeout", "2s", "--idle-timeout", "2s", "--stall-timeout", "2s")
 	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+key, "BERTH_SECRET_ACCESS_KEY="+secret)
 	if err := cmd.Start(); err != nil {

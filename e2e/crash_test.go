@@ -63,7 +63,7 @@ func startProcess(t *testing.T, dir string, extra ...string) *process {
 		t.Fatal(err)
 	}
 	meta, blobs := backends(t, dir)
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--registry-id", testRegistryID, "--metadata", meta, "--blobs", blobs}, extra...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--public-addr=", "--data-dir", dir, "--registry-id", testRegistryID, "--metadata", meta, "--blobs", blobs}, extra...)...)
 	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+crashKey, "BERTH_SECRET_ACCESS_KEY="+crashSecret)
 	if os.Getenv("BERTH_E2E_SERVER_LOG") != "" {
 		cmd.Stderr = os.Stderr

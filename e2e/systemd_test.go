@@ -64,7 +64,8 @@ func TestSystemdUnit(t *testing.T) {
 		environ = append(environ, k+"="+v)
 	}
 	cmd := exec.Command(bin, execStart[1:]...)
-	cmd.Env = append(append(os.Environ(), environ...), "BERTH_LOG_REQUESTS=false")
+	// The public endpoint on a free port too: tests run side by side.
+	cmd.Env = append(append(os.Environ(), environ...), "BERTH_LOG_REQUESTS=false", "BERTH_PUBLIC_ADDR=127.0.0.1:0")
 	var stdout strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, io.Discard
 	if err := cmd.Start(); err != nil {

@@ -45,7 +45,8 @@ func startBerth(bin, dir string) (*target, error) { return startBerthAs("berth",
 // scale-out stores), with full durability.
 func startBerthAs(name, bin, dir string, args ...string) (*target, error) {
 	addr := freePort()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", dir, "--create-on-push", "--log-requests=false"}, args...)...)
+	// No public endpoint unless asked: several berths run side by side.
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", dir, "--create-on-push", "--log-requests=false", "--public-addr="}, args...)...)
 	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+benchKey, "BERTH_SECRET_ACCESS_KEY="+benchSecret)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	t := &target{name: name, url: "http://" + addr, user: benchKey, password: benchSecret, cmd: cmd, dataDir: dir}
