@@ -143,6 +143,9 @@ assert out["catalogData"] == {"usageText": "use it"}, out
 assert pub.get_repository_catalog_data(repositoryName="team/b")["catalogData"] == {"usageText": "use it"}
 fails(pub.exceptions.InvalidParameterException, "InvalidParameterException", pub.put_repository_catalog_data,
       repositoryName="team/b", catalogData={"logoImageBlob": b"not a picture"})
+msg = fails(pub.exceptions.InvalidParameterException, "InvalidParameterException", pub.put_repository_catalog_data,
+            repositoryName="team/b", catalogData={"logoImageBlob": png(64, 64) + b"\0" * 512000})
+assert "512000" in msg, msg  # the model's limit, on a PNG whose header is fine
 fails(pub.exceptions.RepositoryNotFoundException, "RepositoryNotFoundException", pub.put_repository_catalog_data,
       repositoryName="nope", catalogData={})
 fails(pub.exceptions.RepositoryNotFoundException, "RepositoryNotFoundException",
