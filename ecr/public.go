@@ -226,10 +226,14 @@ func (s *Server) describeRegistries(ctx context.Context, c *call) (any, error) {
 	}](c); err != nil {
 		return nil, err
 	}
+	uri := s.public.host + "/" + s.public.alias
+	if s.public.host == "" {
+		uri = s.public.alias // no public endpoint serves it
+	}
 	return map[string]any{"registries": []any{map[string]any{
 		"registryId":  s.reg.ID(),
 		"registryArn": s.reg.RegistryARN(),
-		"registryUri": s.public.host + "/" + s.public.alias,
+		"registryUri": uri,
 		"verified":    false,
 		"aliases": []any{map[string]any{"name": s.public.alias, "status": "ACTIVE",
 			"primaryRegistryAlias": true, "defaultRegistryAlias": true}},

@@ -32,6 +32,9 @@ func (s *Server) repositoryARN(name string) string { return s.reg.RepositoryARN(
 // private registry, the public endpoint and alias for the public one.
 func (s *Server) repositoryURI(c *call, name string) string {
 	if s.public != nil {
+		if s.public.host == "" {
+			return "" // no public endpoint: no URI to pull from
+		}
 		return s.public.host + "/" + s.public.alias + "/" + name
 	}
 	return c.r.Host + "/" + name

@@ -32,7 +32,7 @@ type repository struct {
 	RepositoryArn                      string                     `json:"repositoryArn"`
 	RegistryID                         string                     `json:"registryId"`
 	RepositoryName                     string                     `json:"repositoryName"`
-	RepositoryURI                      string                     `json:"repositoryUri"`
+	RepositoryURI                      string                     `json:"repositoryUri,omitempty"`
 	CreatedAt                          *awsproto.Epoch            `json:"createdAt"`
 	ImageTagMutability                 string                     `json:"imageTagMutability"`
 	ImageTagMutabilityExclusionFilters []exclusionFilter          `json:"imageTagMutabilityExclusionFilters,omitempty"`

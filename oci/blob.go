@@ -43,13 +43,17 @@ func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, rt route) error
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	if u, ok, err := s.reg.BlobURL(r.Context(), rt.name, rt.ref, redirectLifetime); err != nil {
-		return blobError(err)
-	} else if ok {
-		// Object storage serves the bytes; berth only says where.
-		w.Header().Set("Docker-Content-Digest", rt.ref)
-		http.Redirect(w, r, u, http.StatusTemporaryRedirect)
-		return nil
+	// The public endpoint streams blobs itself: its clients send a Bearer
+	// token, which a redirect on the same host would carry to the bucket.
+	if s.public == nil {
+		if u, ok, err := s.reg.BlobURL(r.Context(), rt.name, rt.ref, redirectLifetime); err != nil {
+			return blobError(err)
+		} else if ok {
+			// Object storage serves the bytes; berth only says where.
+			w.Header().Set("Docker-Content-Digest", rt.ref)
+			http.Redirect(w, r, u, http.StatusTemporaryRedirect)
+			return nil
+		}
 	}
 	b, f, err := s.reg.OpenBlob(r.Context(), rt.name, rt.ref)
 	if err != nil {

@@ -104,7 +104,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			if code == berth.ERepositoryNotFound && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodDelete {
 				// A push: say how to have the repository.
 				rt, _ := parseRoute(r.URL.Path)
-				ae.Message += fmt.Sprintf(". Create it first (aws ecr create-repository --repository-name %s), or start berth with --create-on-push to create repositories on first push", rt.name)
+				if s.public != nil {
+					ae.Message += fmt.Sprintf(". Create it first: aws ecr-public create-repository --repository-name %s --region us-east-1", rt.name)
+				} else {
+					ae.Message += fmt.Sprintf(". Create it first (aws ecr create-repository --repository-name %s), or start berth with --create-on-push to create repositories on first push", rt.name)
+				}
 			}
 			if code == berth.EInsufficientStorage {
 				s.log.Error("storage is full: a push was refused", "request_id", w.Header().Get("X-Amzn-Requestid"), "operation", OperationName(r.Method, r.URL.Path), "err", err)

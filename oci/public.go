@@ -102,7 +102,11 @@ func (s *Server) authenticatePublic(w http.ResponseWriter, r *http.Request) (reg
 		// An invalid or expired token: 400 and no challenge, as
 		// public.ecr.aws answers.
 		s.auth.Throttle.Failed(r.RemoteAddr, err)
-		writeError(w, r, http.StatusBadRequest, "DENIED", berth.ErrorMessage(err))
+		msg := berth.ErrorMessage(err)
+		if berth.IsCode(err, berth.EUnauthenticated) {
+			msg = "Your Authorization Token is invalid."
+		}
+		writeError(w, r, http.StatusBadRequest, "DENIED", msg)
 	default:
 		s.writeError(w, r, err)
 	}

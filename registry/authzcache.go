@@ -228,6 +228,9 @@ func (r *Registry) resourcePolicies(ctx context.Context, a Access) (policySet, e
 		}
 		out = rp
 	}
+	if r.public {
+		return out, nil // ECR Public has no registry policy
+	}
 	reg, err := r.registryPolicy(ctx)
 	if err != nil {
 		return policySet{}, err

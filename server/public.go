@@ -59,7 +59,7 @@ func (m *Server) publicRegistry(ctx context.Context, c Config, meta berth.MetaSt
 		endpoint.SetPullRates(oci.PullRates{Anonymous: c.PublicPullRate, Authenticated: c.PublicAuthenticatedPullRate})
 		m.publicHandler = endpoint
 	}
-	m.public, m.publicHost = pub, host
+	m.public, m.publicHost, m.publicAlias = pub, host, alias
 	return ecr.NewPublic(pub, a, alias, host, m.log), nil
 }
 

@@ -63,6 +63,7 @@ type Server struct {
 	public        *registry.Registry
 	publicLn      net.Listener
 	publicHost    string
+	publicAlias   string
 	publicHandler http.Handler
 	publicServer  *http.Server
 	publicDone    chan error
@@ -285,6 +286,10 @@ func (m *Server) banner(ctx context.Context, reg *registry.Registry, generated b
 	c, u := m.Credential, m.URL()
 	fmt.Fprintf(m.stdout, "berth %s is serving the ECR API and the registry endpoint at %s\n", VersionString(), u)
 	fmt.Fprintf(m.stdout, "  registry %s, region %s, data in %s\n", m.Config.RegistryID, m.Config.Region, m.Config.DataDir)
+	if pu := m.PublicURL(); pu != "" {
+		fmt.Fprintf(m.stdout, "  public registry endpoint (ECR Public) at %s, alias %s: anonymous pulls of %s/%s/<repository>\n",
+			pu, m.publicAlias, m.publicHost, m.publicAlias)
+	}
 	if m.fingerprint != "" {
 		fmt.Fprintf(m.stdout, "  self-signed TLS certificate %s\n    SHA-256 fingerprint %s\n    trust it: podman --cert-dir (a directory holding it as ca.crt), aws --ca-bundle, curl --cacert\n",
 			selfSignedPath(m.Config), m.fingerprint)

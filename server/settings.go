@@ -27,7 +27,14 @@ type intValue struct{ p *int }
 type durationValue struct{ p *time.Duration }
 type floatValue struct{ p *float64 }
 
-func (v floatValue) String() string { return strconv.FormatFloat(*v.p, 'g', -1, 64) }
+// The flag package calls String on zero values to find defaults: each
+// answers "" for one.
+func (v floatValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v.p, 'g', -1, 64)
+}
 func (v floatValue) Set(s string) error {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f < 0 {
@@ -37,10 +44,20 @@ func (v floatValue) Set(s string) error {
 	return nil
 }
 
-func (v stringValue) String() string     { return *v.p }
+func (v stringValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
 func (v stringValue) Set(s string) error { *v.p = s; return nil }
-func (v boolValue) String() string       { return strconv.FormatBool(*v.p) }
-func (v boolValue) IsBoolFlag() bool     { return true }
+func (v boolValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.FormatBool(*v.p)
+}
+func (v boolValue) IsBoolFlag() bool { return true }
 func (v boolValue) Set(s string) error {
 	b, err := strconv.ParseBool(s)
 	if err != nil {
@@ -49,7 +66,12 @@ func (v boolValue) Set(s string) error {
 	*v.p = b
 	return nil
 }
-func (v intValue) String() string { return strconv.Itoa(*v.p) }
+func (v intValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.p)
+}
 func (v intValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -58,7 +80,12 @@ func (v intValue) Set(s string) error {
 	*v.p = n
 	return nil
 }
-func (v durationValue) String() string { return v.p.String() }
+func (v durationValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return v.p.String()
+}
 func (v durationValue) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil {
@@ -103,8 +130,8 @@ func settings(c *Config) []setting {
 		{"iam-refresh", "BERTH_IAM_REFRESH", "iamRefresh", "how often to look for IAM and policy changes made by another replica (a replica's own apply at once)", durationValue{&c.IAMRefresh}},
 		{"public-addr", "BERTH_PUBLIC_ADDR", "publicAddr", "the public registry endpoint's address, as ECR Public's public.ecr.aws: repository URIs are <public-addr>/<alias>/<name>", stringValue{&c.PublicAddr}},
 		{"public-alias", "BERTH_PUBLIC_ALIAS", "publicAlias", "the public registry's alias (2-50 characters, starting with a letter); a generated one, kept, when unset", stringValue{&c.PublicAlias}},
-		{"public-pull-rate", "BERTH_PUBLIC_PULL_RATE", "publicPullRate", "anonymous requests a second one client address may make to the public endpoint, 429 past it (0: no bound; ECR Public's is 1)", floatValue{&c.PublicPullRate}},
-		{"public-authenticated-pull-rate", "BERTH_PUBLIC_AUTHENTICATED_PULL_RATE", "publicAuthenticatedPullRate", "authenticated pull requests a second one account may make to the public endpoint, 429 past it (0: no bound; ECR Public's is 10)", floatValue{&c.PublicAuthenticatedPullRate}},
+		{"public-pull-rate", "BERTH_PUBLIC_PULL_RATE", "publicPullRate", "pull requests (manifests, blobs, tag lists) a second one anonymous client address may make to the public endpoint, 429 past it (0: no bound; ECR Public allows 1 image pull a second)", floatValue{&c.PublicPullRate}},
+		{"public-authenticated-pull-rate", "BERTH_PUBLIC_AUTHENTICATED_PULL_RATE", "publicAuthenticatedPullRate", "pull requests a second one account may make to the public endpoint with a login, 429 past it (0: no bound; ECR Public allows 10 image pulls a second)", floatValue{&c.PublicAuthenticatedPullRate}},
 		{"", "BERTH_ACCESS_KEY_ID", "accessKeyId", "the admin access key id; with BERTH_SECRET_ACCESS_KEY, instead of generated credentials (replicas must share them)", stringValue{&c.AccessKeyID}},
 		{"", "BERTH_SECRET_ACCESS_KEY", "secretAccessKey", "the admin secret access key", stringValue{&c.SecretAccessKey}},
 	}
