@@ -98,7 +98,7 @@ func TestPublicAWSCLI(t *testing.T) {
 		t.Fatalf("the manifest from the public endpoint: %d %s", resp.StatusCode, fetched)
 	}
 	os.WriteFile(filepath.Join(dir, "fetched.json"), fetched, 0o600)
-	img = decode(run("put-image", "--repository-name", repo, "--image-manifest", "file://fetched.json", "--image-tag", "v2"))["image"].(map[string]any)
+	img = decode(run("put-image", "--registry-id", ownAccount, "--repository-name", repo, "--image-manifest", "file://fetched.json", "--image-tag", "v2"))["image"].(map[string]any)
 	if img["imageId"].(map[string]any)["imageDigest"] != digest {
 		t.Errorf("retag: %v", img)
 	}

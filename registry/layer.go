@@ -17,7 +17,19 @@ const (
 	MaxPartSize = 20 << 20
 	// MaxParts is the most parts one layer upload may have.
 	MaxParts = 4200
+	// MaxPublicParts and MaxPublicLayer are ECR Public's own: 1,000 parts
+	// and 10,000 MiB a layer.
+	MaxPublicParts = 1000
+	MaxPublicLayer = 10000 << 20
 )
+
+// maxParts is the most parts a layer upload of this registry may have.
+func (r *Registry) maxParts() int {
+	if r.public {
+		return MaxPublicParts
+	}
+	return MaxParts
+}
 
 // LayerAvailability is one answer of BatchCheckLayerAvailability.
 type LayerAvailability struct {

@@ -128,8 +128,10 @@ func (r *Registry) AppendUpload(ctx context.Context, in AppendInput) (*berth.Upl
 		return nil, r.invalidPart(u, fmt.Sprintf("The part starts at byte %d, but %d bytes have been received; send the part that starts at byte %d", in.Offset, u.Size, u.Size))
 	case in.ECRPart && in.Length > MaxPartSize:
 		return nil, r.invalidPart(u, fmt.Sprintf("The part is %d bytes; parts may be at most %d bytes", in.Length, MaxPartSize))
-	case in.ECRPart && u.Parts >= MaxParts:
-		return nil, berth.Errorf(berth.ELimitExceeded, "The upload already has %d parts, the most a layer may have", MaxParts)
+	case in.ECRPart && u.Parts >= r.maxParts():
+		return nil, berth.Errorf(berth.ELimitExceeded, "The upload already has %d parts, the most a layer may have", r.maxParts())
+	case r.public && in.Length > 0 && u.Size+in.Length > MaxPublicLayer:
+		return nil, berth.Errorf(berth.ELimitExceeded, "The layer would be more than %d MiB, the most ECR Public takes", MaxPublicLayer>>20)
 	}
 	prev := u.Size
 	next, err := r.writeChunk(ctx, u, in.Length, in.Body)
