@@ -41,6 +41,13 @@ func DefaultThrottle() *Throttle {
 	return &Throttle{Failures: 20, Window: time.Minute, Block: time.Minute}
 }
 
+// SetFailures changes the failures allowed per Window (a reload).
+func (t *Throttle) SetFailures(n int) {
+	t.mu.Lock()
+	t.Failures = n
+	t.mu.Unlock()
+}
+
 // ThrottleError is a failed authentication from an address that failed
 // too often: the client should wait RetryAfter.
 type ThrottleError struct{ RetryAfter time.Duration }

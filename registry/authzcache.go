@@ -109,7 +109,7 @@ func (r *Registry) authzEpoch(ctx context.Context) (uint64, error) {
 	c := r.authz
 	now := time.Now()
 	c.mu.RLock()
-	epoch, fresh := c.epoch, c.identity != nil && now.Sub(c.checked) < r.iamRefresh
+	epoch, fresh := c.epoch, c.identity != nil && now.Sub(c.checked) < r.iamRefreshEvery()
 	c.mu.RUnlock()
 	if fresh {
 		return epoch, nil

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-registry/berth"
@@ -34,13 +35,15 @@ type Registry struct {
 	// metadata's compare-and-set on Size catches writers elsewhere.
 	uploadMu sync.Map // upload id -> *sync.Mutex
 
-	region     string
-	public     bool
-	authz      *authzCache
-	iamRefresh time.Duration
-	sealer     *sealer
-	onDeny     func(action string)
-	onAudit    func(event string)
+	region string
+	public bool
+	// iamRefreshNanos, when set, replaces iamRefresh (SetIAMRefresh).
+	iamRefreshNanos atomic.Int64
+	authz           *authzCache
+	iamRefresh      time.Duration
+	sealer          *sealer
+	onDeny          func(action string)
+	onAudit         func(event string)
 }
 
 // Config configures a Registry.
@@ -222,3 +225,18 @@ func wrapf(err error, format string, args ...any) error {
 // pullRecordInterval is how stale lastRecordedPullTime may get; ECR
 // promises a refresh at least every 24 hours.
 const pullRecordInterval = time.Hour
+
+// SetIAMRefresh changes how often the registry looks for IAM changes made
+// elsewhere (a reload of the configuration).
+func (r *Registry) SetIAMRefresh(d time.Duration) {
+	if d > 0 {
+		r.iamRefreshNanos.Store(int64(d))
+	}
+}
+
+func (r *Registry) iamRefreshEvery() time.Duration {
+	if d := r.iamRefreshNanos.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return r.iamRefresh
+}

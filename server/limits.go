@@ -63,8 +63,8 @@ func newLimitCounter() *prometheus.CounterVec {
 // limited applies the per-request limits around h: the header count, and
 // deadlines that follow a transfer's progress.
 func (m *Server) limited(h http.Handler) http.Handler {
-	l := m.Config.Limits
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := m.liveConfig().Limits // a reload may change them
 		n := 0
 		for _, v := range r.Header {
 			n += len(v)

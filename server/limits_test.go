@@ -18,6 +18,7 @@ func startLimited(t *testing.T, change func(*Limits)) *Server {
 	s := New(io.Discard, io.Discard)
 	s.Config = Defaults()
 	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", t.TempDir()
+	s.Config.PublicAddr = "127.0.0.1:0" // tests run side by side
 	// These tests send unsigned requests on purpose, as many as they
 	// need: the sign-in throttle would refuse them (auth's own test has it).
 	s.Config.Limits.AuthFailures = -1

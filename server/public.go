@@ -57,7 +57,7 @@ func (m *Server) publicRegistry(ctx context.Context, c Config, meta berth.MetaSt
 		m.publicLn = ln
 		endpoint := oci.NewPublic(pub, a, alias, m.metrics.publicPull, m.log)
 		endpoint.SetPullRates(oci.PullRates{Anonymous: c.PublicPullRate, Authenticated: c.PublicAuthenticatedPullRate})
-		m.publicHandler = endpoint
+		m.publicHandler, m.publicEndpoint = endpoint, endpoint
 	}
 	m.public, m.publicHost, m.publicAlias = pub, host, alias
 	return ecr.NewPublic(pub, a, alias, host, m.log), nil

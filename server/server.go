@@ -60,17 +60,24 @@ type Server struct {
 	reg *registry.Registry
 	// public is the public registry (ECR Public), over the same stores;
 	// publicLn, publicHost and publicHandler its endpoint's, when served.
-	public        *registry.Registry
-	publicLn      net.Listener
-	publicHost    string
-	publicAlias   string
-	publicHandler http.Handler
-	publicServer  *http.Server
-	publicDone    chan error
-	gcm           *gcMetrics
+	public         *registry.Registry
+	publicLn       net.Listener
+	publicHost     string
+	publicAlias    string
+	publicHandler  http.Handler
+	publicEndpoint *oci.Server
+	publicServer   *http.Server
+	publicDone     chan error
+	gcm            *gcMetrics
 	// background runs garbage collection; stopBackground ends it.
 	background     sync.WaitGroup
 	stopBackground context.CancelFunc
+	lm             *lifecycleMetrics
+	// live is the configuration requests read, which a reload may change
+	// (reload.go); args are the flags it was read from.
+	live     atomic.Pointer[Config]
+	args     []string
+	throttle *auth.Throttle
 }
 
 // New returns a server that writes its banner to stdout and its log to
@@ -85,7 +92,7 @@ func (m *Server) ParseFlags(args []string) error {
 	if err != nil {
 		return err
 	}
-	m.Config = c
+	m.Config, m.args = c, args
 	return nil
 }
 
@@ -155,6 +162,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	}
 	keys := auth.Keyrings{auth.StaticKeyring{cred.AccessKeyID: cred}, reg.Keyring()}
 	authn := &auth.Authenticator{Keys: keys, Region: c.Region, Now: m.Now, Throttle: c.Limits.throttle(m.Now)}
+	m.throttle = authn.Throttle
 	api := ecr.New(reg, authn, c.Region, m.log)
 	publicAPI, err := m.publicRegistry(ctx, c, meta, blobs, reg, authn, secretsKey)
 	if err != nil {
@@ -212,24 +220,32 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		m.publicDone = make(chan error, 1)
 		go func() { m.publicDone <- m.publicServer.Serve(m.publicLn) }()
 	}
+	m.lm = lm
+	m.live.Store(&m.Config)
+	m.startBackground(c)
+	m.banner(ctx, reg, generated)
+	return nil
+}
+
+// startBackground starts the timers of garbage collection and lifecycle
+// runs at the configured intervals.
+func (m *Server) startBackground(c Config) {
 	var bg context.Context
 	bg, m.stopBackground = context.WithCancel(context.Background())
 	if c.GC.Interval > 0 {
 		m.background.Add(1)
 		go func() {
 			defer m.background.Done()
-			m.collectGarbage(bg, reg, gcm, c.GC.Interval)
+			m.collectGarbage(bg, m.reg, m.gcm, c.GC.Interval)
 		}()
 	}
 	if c.LifecycleInterval > 0 {
 		m.background.Add(1)
 		go func() {
 			defer m.background.Done()
-			m.runLifecycle(bg, reg, lm, c.LifecycleInterval)
+			m.runLifecycle(bg, m.reg, m.lm, c.LifecycleInterval)
 		}()
 	}
-	m.banner(ctx, reg, generated)
-	return nil
 }
 
 // CreateAccount adds an account and a root access key for it, as berth
@@ -267,19 +283,36 @@ func (m *Server) serveTLS(c Config, ln net.Listener) (net.Listener, error) {
 	return tls.NewListener(ln, tlsConfig(r)), nil
 }
 
-// Reload reads what may change under a running berth again: the TLS files
-// (berth serve does it on SIGHUP; it also notices them change). Other
-// settings take a restart.
+// Reload reads what may change under a running berth again (berth serve
+// does it on SIGHUP): the TLS files, which it also notices change, and the
+// configuration it was started from, applying the settings that can change
+// live (reload.go) and logging those that take a restart.
 func (m *Server) Reload() error {
-	if m.certs == nil {
-		return nil
+	var errs []error
+	if m.certs != nil {
+		if err := m.certs.reload(); err != nil {
+			m.log.Warn("reload: keeping the previous certificate", "err", err)
+			errs = append(errs, err)
+		} else {
+			m.log.Info("reload: TLS files read again", "file", m.certs.certFile)
+		}
 	}
-	if err := m.certs.reload(); err != nil {
-		m.log.Warn("reload: keeping the previous certificate", "err", err)
-		return err
+	if m.args != nil && m.reg != nil { // started from flags: read them again
+		applied, restart, err := m.reloadConfig()
+		switch {
+		case err != nil:
+			m.log.Warn("reload: the configuration does not load; nothing of it changed", "err", err)
+			errs = append(errs, err)
+		default:
+			if len(applied) > 0 {
+				m.log.Info("reload: settings applied", "settings", applied)
+			}
+			if len(restart) > 0 {
+				m.log.Warn("reload: these settings changed and take effect when berth restarts", "settings", restart)
+			}
+		}
 	}
-	m.log.Info("reload: TLS files read again", "file", m.certs.certFile)
-	return nil
+	return errors.Join(errs...)
 }
 
 func (m *Server) banner(ctx context.Context, reg *registry.Registry, generated bool) {
@@ -472,7 +505,7 @@ func (m *Server) accessLog(h http.Handler) http.Handler {
 		}()
 		h.ServeHTTP(rec, r)
 		m.metrics.observe(r, op, rec.status, time.Since(start), rec.bytes)
-		if !m.Config.LogRequests {
+		if !m.liveConfig().LogRequests {
 			return
 		}
 		attrs := []any{"id", id, "operation", op, "method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes, "duration", time.Since(start)}

@@ -20,6 +20,7 @@ func startIn(t *testing.T, dir, addr string, stdout io.Writer) (*Server, error) 
 	s := New(stdout, io.Discard)
 	s.Config = Defaults()
 	s.Config.Addr, s.Config.DataDir = addr, dir
+	s.Config.PublicAddr = "127.0.0.1:0" // tests run side by side
 	err := s.Run(context.Background())
 	if err == nil {
 		t.Cleanup(func() { s.Close() })
@@ -134,6 +135,7 @@ func TestRequestLogNamesTheError(t *testing.T) {
 	s := New(io.Discard, &syncWriter{w: &log})
 	s.Config = Defaults()
 	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", t.TempDir()
+	s.Config.PublicAddr = "127.0.0.1:0" // tests run side by side
 	if err := s.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -56,12 +56,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := m.ParseFlags(args[1:]); err != nil {
 			return err
 		}
-		if err := m.Run(ctx); err != nil {
-			return err
-		}
+		// Before serving: a reload sent as soon as berth answers must not
+		// meet SIGHUP's default action, which ends the process.
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
+		if err := m.Run(ctx); err != nil {
+			return err
+		}
 		for ctx.Err() == nil {
 			select {
 			case <-hup:

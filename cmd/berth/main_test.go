@@ -64,6 +64,7 @@ func TestBackupCommands(t *testing.T) {
 	s := server.New(io.Discard, io.Discard)
 	s.Config = server.Defaults()
 	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", dir
+	s.Config.PublicAddr = "127.0.0.1:0" // tests run side by side
 	if err := s.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +94,7 @@ func TestHealthcheckCommand(t *testing.T) {
 	s := server.New(io.Discard, io.Discard)
 	s.Config = server.Defaults()
 	s.Config.Addr, s.Config.DataDir = "127.0.0.1:0", t.TempDir()
+	s.Config.PublicAddr = "127.0.0.1:0" // tests run side by side
 	if err := s.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
