@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth"
-	"github.com/berth-registry/berth/blob/filesystem"
 	_ "modernc.org/sqlite" // the pure-Go driver
 )
 
@@ -76,24 +74,44 @@ func objects(ctx context.Context, db *sql.DB) ([]object, error) {
 	return out, rows.Err()
 }
 
-// Backup writes a backup of the data directory dataDir into dest (created
-// if missing), while berth may serve from dataDir. progress, if not nil,
-// gets a line now and then.
+// Backup writes a backup of the data directory dataDir into dest: a
+// directory (created if missing) or an S3 prefix (s3://bucket/prefix?…,
+// as --blobs takes), while berth may serve from dataDir. progress, if not
+// nil, gets a line now and then. dataDir may be a backup too (Restore).
 func Backup(ctx context.Context, dataDir, dest string, progress io.Writer) (*Report, error) {
-	if err := os.MkdirAll(dest, 0o750); err != nil {
-		return nil, err
-	}
-	src, err := openRO(filepath.Join(dataDir, dbFile))
+	src, err := openPlace(ctx, dataDir)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	// The snapshot first: what it names was durable before it was taken.
-	snap := filepath.Join(dest, dbFile)
-	tmp := snap + ".new"
-	os.Remove(tmp)
-	if _, err := src.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
-		return nil, fmt.Errorf("backup: snapshotting the metadata: %w", err)
+	dst, err := openPlace(ctx, dest)
+	if err != nil {
+		return nil, err
+	}
+	// The snapshot is made beside a local destination (so the last step
+	// is a rename on one file system), in a temporary directory otherwise.
+	work := filepath.Join(dst.dir, ".backup")
+	if dst.dir == "" {
+		if work, err = os.MkdirTemp("", "berth-backup"); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(work, 0o750); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	tmp := filepath.Join(work, dbFile)
+	if src.dir != "" {
+		// The snapshot first: what it names was durable before it was taken.
+		db, err := openRO(filepath.Join(src.dir, dbFile))
+		if err != nil {
+			return nil, err
+		}
+		_, err = db.ExecContext(ctx, `VACUUM INTO ?`, tmp)
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("backup: snapshotting the metadata: %w", err)
+		}
+	} else if err := src.fetch(ctx, dbFile, tmp); err != nil {
+		return nil, fmt.Errorf("backup: fetching the snapshot of %s: %w", src.name, err)
 	}
 	// Opened to write: keys the destination gives anew are recorded there.
 	db, err := sql.Open("sqlite", "file:"+url.PathEscape(tmp)+"?_pragma=busy_timeout(10000)")
@@ -105,21 +123,13 @@ func Backup(ctx context.Context, dataDir, dest string, progress io.Writer) (*Rep
 	if err != nil {
 		return nil, fmt.Errorf("backup: reading the snapshot: %w", err)
 	}
-	from, err := filesystem.Open(filepath.Join(dataDir, blobDir))
-	if err != nil {
-		return nil, err
-	}
-	to, err := filesystem.Open(filepath.Join(dest, blobDir))
-	if err != nil {
-		return nil, err
-	}
 	r := &Report{Blobs: len(ds)}
 	last := time.Now()
 	for i, d := range ds {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		key, n, copied, err := copyBlob(ctx, from, to, d)
+		key, n, copied, err := copyBlob(ctx, src.blobs, dst.blobs, d)
 		if err != nil {
 			return r, fmt.Errorf("backup: blob %s: %w", d.digest, err)
 		}
@@ -140,14 +150,21 @@ func Backup(ctx context.Context, dataDir, dest string, progress io.Writer) (*Rep
 		}
 	}
 	for _, f := range []string{credsFile, filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")} {
-		if err := copyFile(filepath.Join(dataDir, f), filepath.Join(dest, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		local := filepath.Join(work, "files", f)
+		if err := src.fetchOptional(ctx, f, local); err != nil {
+			return r, err
+		}
+		if _, err := os.Stat(local); err != nil {
+			continue
+		}
+		if err := dst.store(ctx, f, local); err != nil {
 			return r, err
 		}
 	}
 	// Last, the snapshot takes its place: a backup interrupted before this
 	// leaves the previous snapshot, whose blobs are all there.
 	db.Close()
-	return r, os.Rename(tmp, snap)
+	return r, dst.store(ctx, dbFile, tmp)
 }
 
 // legacyUpload is the upload id under which a blob stored before object
@@ -221,18 +238,31 @@ func Restore(ctx context.Context, backupDir, dataDir string) (*Report, error) {
 	return r, nil
 }
 
-// Verify checks a data directory or a backup of the embedded default.
+// Verify checks a data directory or a backup of the embedded default, a
+// local one or one in S3.
 func Verify(ctx context.Context, dir string, progress io.Writer) (*Report, error) {
-	db, err := openRO(filepath.Join(dir, dbFile))
+	p, err := openPlace(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(p.dir, dbFile)
+	if p.dir == "" {
+		work, err := os.MkdirTemp("", "berth-verify")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(work)
+		path = filepath.Join(work, dbFile)
+		if err := p.fetch(ctx, dbFile, path); err != nil {
+			return nil, fmt.Errorf("verify: %s: %w", dir, err)
+		}
+	}
+	db, err := openRO(path)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	store, err := filesystem.Open(filepath.Join(dir, blobDir))
-	if err != nil {
-		return nil, err
-	}
-	r, err := VerifyStores(ctx, db, store, progress)
+	r, err := VerifyStores(ctx, db, p.blobs, progress)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %s: %w", dir, err)
 	}

@@ -608,3 +608,21 @@ func CreateBucket(ctx context.Context, c Config) error {
 	}
 	return err
 }
+
+// PutFile stores a whole file as name beside the blobs (under the prefix):
+// how a backup keeps its metadata snapshot in a bucket.
+func (s *Store) PutFile(ctx context.Context, name string, r io.ReadSeeker, size int64) error {
+	k := s.key(name)
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.c.Bucket, Key: &k, Body: r, ContentLength: aws.Int64(size)})
+	return err
+}
+
+// GetFile reads a file PutFile stored; ENotFound if there is none.
+func (s *Store) GetFile(ctx context.Context, name string) (io.ReadCloser, error) {
+	k := s.key(name)
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.c.Bucket, Key: &k})
+	if err != nil {
+		return nil, translate(err, name)
+	}
+	return out.Body, nil
+}

@@ -62,7 +62,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return printVerify(stdout, dir, r)
 	default:
-		return fmt.Errorf("usage: berth backup DEST | berth restore BACKUP --data-dir DIR | berth verify [DIR]")
+		return fmt.Errorf("usage: berth backup DEST | berth restore BACKUP --data-dir DIR | berth verify [DIR] (DEST, BACKUP and DIR: a directory or s3://bucket/prefix?endpoint=…)")
 	}
 	return err
 }

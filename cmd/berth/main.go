@@ -31,8 +31,8 @@ Usage:
   berth migrate [flags]  apply pending metadata migrations, then exit
   berth env [flags]      print the shell lines that point the AWS CLI at berth:
                          eval "$(berth env)"
-  berth backup DEST      copy the embedded default's data into DEST, consistently, while berth
-                         serves (incremental: blobs already in DEST are skipped)
+  berth backup DEST      copy the embedded default's data into DEST (a directory or s3://bucket/prefix),
+                         consistently, while berth serves (incremental: blobs already in DEST are skipped)
   berth restore BACKUP   bring a backup into an empty data directory (--data-dir)
   berth verify [DIR]     check a data directory or a backup: every blob present and intact,
                          every reference and tag whole; exits 1 on any problem
