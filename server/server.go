@@ -388,6 +388,9 @@ func (m *Server) close() []error {
 	if m.reg != nil {
 		m.reg.Close()
 	}
+	if m.public != nil {
+		m.public.Close()
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
