@@ -2,12 +2,8 @@ package registry
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/berth-registry/berth/blob/filesystem"
-	"github.com/berth-registry/berth/meta/sqlite"
 )
 
 // authzRegistry is a registry with a user ci allowed by the AWS managed
@@ -15,16 +11,8 @@ import (
 // app with a policy of two denies.
 func authzRegistry(tb testing.TB) (*Registry, Caller, Caller) {
 	tb.Helper()
-	dir := tb.TempDir()
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, filepath.Join(dir, "berth.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	blobs, err := filesystem.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	meta, blobs := testStores(tb)
 	r := New(meta, blobs, Config{ID: "111122223333", SecretsKey: make([]byte, SecretsKeySize), Now: func() time.Time { return testNow }})
 	tb.Cleanup(func() { r.Close(); meta.Close() })
 	if _, err := r.CreateRepository(ctx, CreateRepositoryInput{Name: "app"}); err != nil {

@@ -9,25 +9,33 @@ import (
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/blob/filesystem"
 	"github.com/berth-registry/berth/meta/sqlite"
+	"github.com/berth-registry/berth/meta/sqlstore"
 )
 
 // testRegistry is a registry on the embedded default in a temporary
 // directory, with a clock the test moves.
 func testRegistry(t *testing.T) (*Registry, *time.Time) {
 	t.Helper()
-	dir := t.TempDir()
-	meta, err := sqlite.Open(context.Background(), filepath.Join(dir, "berth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := filesystem.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta, blobs := testStores(t)
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	r := New(meta, blobs, Config{ID: "123456789012", Now: func() time.Time { return now }})
 	t.Cleanup(func() { r.Close(); meta.Close() })
 	return r, &now
+}
+
+// testStores are the embedded default's stores in a temporary directory.
+func testStores(tb testing.TB) (*sqlstore.Store, berth.BlobStore) {
+	tb.Helper()
+	dir := tb.TempDir()
+	meta, err := sqlite.Open(context.Background(), filepath.Join(dir, "berth.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	blobs, err := filesystem.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return meta, blobs
 }
 
 const testPolicy = `{"rules":[{"rulePriority":1,"description":"keep 10","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}}]}`

@@ -2,27 +2,16 @@ package registry
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/berth-registry/berth"
-	"github.com/berth-registry/berth/blob/filesystem"
-	"github.com/berth-registry/berth/meta/sqlite"
 )
 
 // publicRegistry is a registry and its public one over one store.
 func publicRegistry(t *testing.T) (*Registry, *Registry) {
 	t.Helper()
-	dir := t.TempDir()
-	meta, err := sqlite.Open(context.Background(), filepath.Join(dir, "berth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := filesystem.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta, blobs := testStores(t)
 	private := New(meta, blobs, Config{ID: "111122223333"})
 	public := New(meta.Namespace("public"), blobs, Config{ID: "111122223333", Public: true, DecisionsOf: private})
 	t.Cleanup(func() { public.Close(); private.Close(); meta.Close() })
