@@ -22,20 +22,7 @@ func TestAWSCLI(t *testing.T) {
 	}
 	e := start(t)
 	dir := t.TempDir()
-	run := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(awsBin, append(append([]string{"ecr"}, args...), "--endpoint-url", e.url, "--output", "json")...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(),
-			"AWS_ACCESS_KEY_ID="+e.srv.Credential.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Credential.SecretAccessKey,
-			"AWS_DEFAULT_REGION="+testRegion, "AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"),
-			"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws ecr %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run := awsCLI(t, awsBin, e, dir, "ecr")
 	field := func(b []byte, path ...string) any {
 		t.Helper()
 		var v any
@@ -130,4 +117,33 @@ func TestAWSCLIFromBerthEnv(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"from-env"`) {
 		t.Fatalf("%v\n%s", err, out)
 	}
+}
+
+// awsCLI returns a runner of the real AWS CLI's service commands against
+// e, as its root, in dir, with JSON output; a failure fails the test.
+func awsCLI(t *testing.T, awsBin string, e *env, dir, service string) func(args ...string) []byte {
+	return func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(awsBin, append(append([]string{service}, args...), "--endpoint-url", e.url, "--output", "json")...)
+		cmd.Dir = dir
+		cmd.Env = awsEnv(e, dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %s %s: %v\n%s", service, strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+}
+
+// awsEnv is the environment of an AWS CLI run as e's root, reading no
+// configuration files.
+func awsEnv(e *env, dir string) []string {
+	region := testRegion
+	if e.srv != nil && e.srv.Config.Region != "" {
+		region = e.srv.Config.Region
+	}
+	return append(os.Environ(),
+		"AWS_ACCESS_KEY_ID="+e.srv.Credential.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Credential.SecretAccessKey,
+		"AWS_DEFAULT_REGION="+region, "AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"),
+		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
 }

@@ -34,19 +34,8 @@ func TestPublicAWSCLI(t *testing.T) {
 	}
 	e, _ := startPublic(t)
 	dir := t.TempDir()
-	run := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(awsBin, append(append([]string{"ecr-public"}, args...), "--endpoint-url", e.url, "--region", "us-east-1", "--output", "json")...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(),
-			"AWS_ACCESS_KEY_ID="+e.srv.Credential.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Credential.SecretAccessKey,
-			"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws ecr-public %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	cli := awsCLI(t, awsBin, e, dir, "ecr-public")
+	run := func(args ...string) []byte { t.Helper(); return cli(append(args, "--region", "us-east-1")...) }
 	var v map[string]any
 	decode := func(b []byte) map[string]any {
 		t.Helper()
@@ -105,8 +94,7 @@ func TestPublicAWSCLI(t *testing.T) {
 	// The same manifest by digest alone exists already, as on ECR.
 	cmd := exec.Command(awsBin, "ecr-public", "put-image", "--repository-name", repo, "--image-manifest", manifest, "--image-digest", digest,
 		"--endpoint-url", e.url, "--region", "us-east-1")
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+e.srv.Credential.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Credential.SecretAccessKey,
-		"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
+	cmd.Env = awsEnv(e, dir)
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "An error occurred (ImageAlreadyExistsException) when calling the PutImage operation") {
 		t.Errorf("the same image again by digest: %v %s", err, out)
 	}
