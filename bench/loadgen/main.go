@@ -70,7 +70,26 @@ func main() {
 	flag.IntVar(&az.users, "authz-users", 1000, "with -authz: users (and managed policies) in the store")
 	var publicMode bool
 	flag.BoolVar(&publicMode, "public", false, "the public endpoint figures instead (bench/RESULTS-public.md): anonymous pulls from the public endpoint against token pulls from the private one")
+	var mo motoOptions
+	var motoMode bool
+	flag.BoolVar(&motoMode, "moto", false, "the ECR API figures side by side with moto instead (bench/RESULTS-moto.md)")
+	flag.StringVar(&mo.moto, "moto-server", "moto_server", "with -moto: the moto_server command")
 	flag.Parse()
+	if motoMode {
+		mo.berth, mo.out, mo.rounds = o.berth, o.out, 5
+		mo.putsC1, mo.puts32, mo.gets32, mo.images, mo.walks, mo.page, mo.layers = 600, 1000, 2000, 1000, 64, 100, 100
+		if o.out == "bench/RESULTS.md" {
+			mo.out = "bench/RESULTS-moto.md"
+		}
+		if o.quick {
+			mo.rounds, mo.out = 1, ""
+			mo.putsC1, mo.puts32, mo.gets32, mo.images, mo.walks, mo.page, mo.layers = 20, 64, 100, 150, 8, 50, 5
+		}
+		if err := runMoto(mo); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if publicMode {
 		po := publicOptions{berth: o.berth, out: o.out, rounds: 7, gets: 30000}
 		if o.out == "bench/RESULTS.md" {
