@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/berth-registry/berth/cli"
 	"github.com/berth-registry/berth/server"
 )
 
@@ -40,6 +41,9 @@ Usage:
                          what it freed (or would free); on the embedded default, with berth stopped
   berth account create ID  add another AWS account, whose IAM users reach this registry across
                          accounts, and print a root access key for it (berth account list lists them)
+  berth ecr OPERATION [--PARAMETER VALUE...]  call ECR as the AWS CLI does (aws ecr ...), from the API model:
+                         berth ecr describe-images --repository-name app; berth ecr put-image help
+  berth ecr-public OPERATION [...]  the same for ECR Public
   berth version          print the version and the commit it was built from
 
 Each command's -h lists its flags.
@@ -113,6 +117,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return server.HealthCheck(ctx, c)
+	case "ecr", "ecr-public":
+		m := &cli.Main{Stdout: stdout, Stderr: stderr}
+		if code := m.Run(ctx, args[0], args[1:]); code != cli.ExitOK {
+			os.Exit(code)
+		}
+		return nil
 	case "version":
 		fmt.Fprintln(stdout, "berth", server.VersionString())
 		return nil
