@@ -44,6 +44,13 @@ Usage:
   berth ecr OPERATION [--PARAMETER VALUE...]  call ECR as the AWS CLI does (aws ecr ...), from the API model:
                          berth ecr describe-images --repository-name app; berth ecr put-image help
   berth ecr-public OPERATION [...]  the same for ECR Public
+  berth retag REPO:TAG NEW_TAG...  tag an image again (BatchGetImage, then PutImage of the same manifest)
+  berth ls [REPO]        list the repositories, or a repository's images (--output json: the API's answer)
+  berth login [--registry HOST] [--print]  write a GetAuthorizationToken token into the docker config's
+                         auths (--print: print the password, as aws ecr get-login-password)
+  berth push LAYOUT_DIR|TARBALL REF  push an OCI image layout or a docker-archive tarball (--insecure: HTTP)
+  berth pull REF LAYOUT_DIR|TARBALL  pull into an OCI image layout, or a docker-archive if it ends in .tar
+                         (these take --endpoint-url, --region and --profile, as berth ecr does)
   berth version          print the version and the commit it was built from
 
 Each command's -h lists its flags.
@@ -120,6 +127,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "ecr", "ecr-public":
 		m := &cli.Main{Stdout: stdout, Stderr: stderr}
 		if code := m.Run(ctx, args[0], args[1:]); code != cli.ExitOK {
+			os.Exit(code)
+		}
+		return nil
+	case "retag", "ls", "login", "push", "pull":
+		m := &cli.Main{Stdout: stdout, Stderr: stderr}
+		if code := m.RunVerb(ctx, args[0], args[1:]); code != cli.ExitOK {
 			os.Exit(code)
 		}
 		return nil
