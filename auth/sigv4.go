@@ -208,7 +208,7 @@ func (a *Authenticator) VerifySigV4(r *http.Request, body []byte, service string
 		}
 	}
 	sum := sha256.Sum256(body)
-	signer := v4.NewSigner()
+	signer := verifier
 	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: r.Header.Get("X-Amz-Security-Token")}
 	if err := signer.SignHTTP(context.Background(), creds, re, hex.EncodeToString(sum[:]), service, p.region, t); err != nil {
 		return Credential{}, &SigV4Error{IncompleteSignature, http.StatusBadRequest, "the request cannot be signed"}
@@ -221,3 +221,8 @@ func (a *Authenticator) VerifySigV4(r *http.Request, body []byte, service string
 }
 
 var _ error = (*SigV4Error)(nil)
+
+// verifier signs requests again to check their signatures: one for all,
+// so that the signing keys it derives (a chain of four HMACs per key, day,
+// region and service) are kept between requests.
+var verifier = v4.NewSigner()
