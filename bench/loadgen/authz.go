@@ -154,18 +154,9 @@ func runAuthz(o authzOptions) error {
 	fmt.Fprintf(&b, "| figure | root only | 1,000 users | ratio | target |\n|---|---|---|---|---|\n")
 	targets := map[string]float64{figures[0].name: 0.95, figures[1].name: 0.95, figures[2].name: 0.90}
 	for _, f := range figures {
-		a, u := r.med(f.name, root.name), r.med(f.name, users.name)
-		ok := "met"
-		if u/a < targets[f.name] {
-			ok = "**missed**"
-		}
-		fmt.Fprintf(&b, "| %s | %s [%s] | %s [%s] | **%.2f** | ≥ %.2f %s |\n", f.name, num(a), span(r.data[f.name][root.name]), num(u), span(r.data[f.name][users.name]), u/a, targets[f.name], ok)
+		ratioRow(&b, r, f.name, root, users, targets[f.name])
 	}
-	fmt.Fprint(os.Stdout, b.String())
-	if o.out == "" {
-		return nil
-	}
-	return os.WriteFile(o.out, []byte(b.String()), 0o644)
+	return publish(b.String(), o.out)
 }
 
 // pairFigure is a figure measured on each of two targets.
@@ -193,4 +184,24 @@ func alternate(r *report, figures []pairFigure, a, b *target, rounds int) error 
 		}
 	}
 	return nil
+}
+
+// ratioRow writes a report's row of a figure measured on base and other:
+// both medians with their ranges, other/base, and whether it meets target.
+func ratioRow(b *strings.Builder, r *report, figure string, base, other *target, target float64) {
+	x, y := r.med(figure, base.name), r.med(figure, other.name)
+	ok := "met"
+	if y/x < target {
+		ok = "**missed**"
+	}
+	fmt.Fprintf(b, "| %s | %s [%s] | %s [%s] | **%.2f** | ≥ %.2f %s |\n", figure, num(x), span(r.data[figure][base.name]), num(y), span(r.data[figure][other.name]), y/x, target, ok)
+}
+
+// publish prints a report and writes it to out, unless out is "".
+func publish(text, out string) error {
+	fmt.Fprint(os.Stdout, text)
+	if out == "" {
+		return nil
+	}
+	return os.WriteFile(out, []byte(text), 0o644)
 }

@@ -197,9 +197,5 @@ func runGC(o gcOptions) error {
 	fmt.Fprintf(&b, "| pushes, images/s, during the sweep | %.0f |\n", duringRate)
 	fmt.Fprintf(&b, "| pushes, images/s, alone after the sweep (%s) | %.0f |\n", o.window, afterRate)
 	fmt.Fprintf(&b, "| **pushes during the sweep / alone (the mean of before and after)** (target ≥ 0.90) | **%.2f** |\n", duringRate/alone)
-	fmt.Fprint(os.Stdout, b.String())
-	if o.out == "" {
-		return nil
-	}
-	return os.WriteFile(o.out, []byte(b.String()), 0o644)
+	return publish(b.String(), o.out)
 }

@@ -325,11 +325,7 @@ func runMoto(o motoOptions) error {
 		fmt.Fprintf(&w, "  InitiateLayerUpload, UploadLayerPart and CompleteLayerUpload raise NotImplementedError), so this figure\n")
 		fmt.Fprintf(&w, "  is berth's alone, measured once per round after the paired figures.\n")
 	}
-	fmt.Fprint(os.Stdout, w.String())
-	if o.out == "" {
-		return nil
-	}
-	return os.WriteFile(o.out, []byte(w.String()), 0o644)
+	return publish(w.String(), o.out)
 }
 
 // oneLine shortens an SDK error for the report: its HTTP status and

@@ -110,18 +110,9 @@ func runPublic(o publicOptions) error {
 	fmt.Fprintf(&b, "endpoint with a registry token (HTTP Basic, user AWS), %d alternating rounds, medians (ranges in brackets).\n\n", o.rounds)
 	fmt.Fprintf(&b, "| figure | private, with a token | public, anonymous | ratio | target |\n|---|---|---|---|---|\n")
 	for _, f := range figures {
-		a, p := r.med(f.name, priv.name), r.med(f.name, pub.name)
-		ok := "met"
-		if p/a < 0.9 {
-			ok = "**missed**"
-		}
-		fmt.Fprintf(&b, "| %s | %s [%s] | %s [%s] | **%.2f** | ≥ 0.90 %s |\n", f.name, num(a), span(r.data[f.name][priv.name]), num(p), span(r.data[f.name][pub.name]), p/a, ok)
+		ratioRow(&b, r, f.name, priv, pub, 0.9)
 	}
-	fmt.Fprint(os.Stdout, b.String())
-	if o.out == "" {
-		return nil
-	}
-	return os.WriteFile(o.out, []byte(b.String()), 0o644)
+	return publish(b.String(), o.out)
 }
 
 // anonymousToken gets a token for anonymous pulls, as docker does.
