@@ -2,6 +2,7 @@ package ecr
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/awsproto"
@@ -20,13 +21,7 @@ func (s *Server) authorize(ctx context.Context, op string, body []byte) error {
 	if !known {
 		return awsproto.Errorf("UnsupportedOperationException", "berth has no IAM action for %s", op)
 	}
-	in, err := awsproto.Decode[struct {
-		RepositoryName  string   `json:"repositoryName"`
-		RepositoryNames []string `json:"repositoryNames"`
-		ResourceArn     string   `json:"resourceArn"`
-		Tags            []tag    `json:"tags"`
-		TagKeys         []string `json:"tagKeys"`
-	}](body)
+	in, err := authzInput(body)
 	if err != nil {
 		return err
 	}
@@ -86,4 +81,42 @@ func (s *Server) actionOf(op string) (string, policy.Scope, bool) {
 		return action, policy.ScopeRepository, known
 	}
 	return action, policy.ScopeNone, known
+}
+
+// authzMembers are what authorization reads of a request.
+type authzMembers struct {
+	RepositoryName  string   `json:"repositoryName"`
+	RepositoryNames []string `json:"repositoryNames"`
+	ResourceArn     string   `json:"resourceArn"`
+	Tags            []tag    `json:"tags"`
+	TagKeys         []string `json:"tagKeys"`
+}
+
+// authzInput reads those members alone: the rest of the body, a layer
+// part of up to 20 MiB say, is the handler's to decode, once.
+func authzInput(body []byte) (*authzMembers, error) {
+	raw, err := awsproto.Members(body, "repositoryName", "repositoryNames", "resourceArn", "tags", "tagKeys")
+	if err != nil {
+		return nil, awsproto.Errorf("SerializationException", "The request body is not valid JSON")
+	}
+	var in authzMembers
+	for name, v := range raw {
+		var dst any
+		switch name {
+		case "repositoryName":
+			dst = &in.RepositoryName
+		case "repositoryNames":
+			dst = &in.RepositoryNames
+		case "resourceArn":
+			dst = &in.ResourceArn
+		case "tags":
+			dst = &in.Tags
+		case "tagKeys":
+			dst = &in.TagKeys
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return nil, awsproto.Errorf("SerializationException", "The request body is not valid JSON")
+		}
+	}
+	return &in, nil
 }
