@@ -32,12 +32,6 @@ func (s *Server) authorize(ctx context.Context, op string, body []byte) error {
 		}
 	}
 	switch {
-	case s.public != nil && op == "GetAuthorizationToken":
-		// ECR Public's token needs the STS permission too.
-		if err := s.reg.Authorize(ctx, a); err != nil {
-			return err
-		}
-		return s.reg.Authorize(ctx, registry.Access{Action: "sts:GetServiceBearerToken"})
 	case scope == policy.ScopeNone:
 		return s.reg.Authorize(ctx, a)
 	case scope == policy.ScopeRegistry:

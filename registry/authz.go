@@ -136,10 +136,27 @@ func (r *Registry) resource(a Access) string {
 	return "*"
 }
 
-// Authorize decides whether the caller in ctx may do a, and returns nil or
-// EAccessDenied with AWS's text. It writes nothing, so a denied request
-// has changed nothing when it ends.
+// Authorize decides whether the caller in ctx may do a, and any action a
+// needs besides its own (alsoRequired), and returns nil or EAccessDenied
+// with AWS's text. It writes nothing, so a denied request has changed
+// nothing when it ends.
 func (r *Registry) Authorize(ctx context.Context, a Access) error {
+	if err := r.authorize(ctx, a); err != nil {
+		return err
+	}
+	if also, ok := alsoRequired[a.Action]; ok {
+		return r.authorize(ctx, Access{Action: also})
+	}
+	return nil
+}
+
+// alsoRequired are the actions an action needs besides its own: ECR
+// Public's registry token is an STS bearer token, so a caller needs
+// sts:GetServiceBearerToken as well.
+var alsoRequired = map[string]string{"ecr-public:GetAuthorizationToken": "sts:GetServiceBearerToken"}
+
+// authorize decides a alone.
+func (r *Registry) authorize(ctx context.Context, a Access) error {
 	c, ok := CallerOf(ctx)
 	if !ok {
 		return nil
