@@ -85,6 +85,7 @@ type MetaTx interface {
 	LifecycleTx
 	IAMTx
 	RegistryPolicyTx
+	ConsoleTx
 }
 
 // RepositoryTx reads and writes repositories.

@@ -97,7 +97,7 @@ func startConfigured(t *testing.T, dir string, change func(*serverConfig)) *env 
 	e.srv.Now = e.clock.Now
 	e.srv.Config = server.Config{Addr: "127.0.0.1:0", DataDir: dir, RegistryID: testRegistryID, Region: testRegion}
 	e.srv.Config.Metadata, e.srv.Config.Blobs = backends(t, dir)
-	e.srv.Config.Migrate = true
+	e.srv.Config.Migrate, e.srv.Config.Console = true, true
 	if change != nil {
 		change(&e.srv.Config)
 	}

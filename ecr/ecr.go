@@ -161,6 +161,11 @@ var exceptions = map[berth.Code]string{
 	berth.ERegistryPolicyNotFound:         "RegistryPolicyNotFoundException",
 }
 
+// ExceptionName is the ECR exception a domain error code is answered
+// with ("" for none: a server error), for other doors that speak of
+// errors as the ECR API names them (the console).
+func ExceptionName(code berth.Code) string { return exceptions[code] }
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := w.Header().Get("X-Amzn-Requestid")

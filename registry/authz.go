@@ -259,6 +259,11 @@ func (r *Registry) audit(ctx context.Context, event string, attrs ...slog.Attr) 
 	r.log.LogAttrs(ctx, slog.LevelInfo, "audit: "+event, append([]slog.Attr{slog.String("audit", event)}, attrs...)...)
 }
 
+// Audit writes an audit event of a door's own (a console sign-in).
+func (r *Registry) Audit(ctx context.Context, event string, attrs ...slog.Attr) {
+	r.audit(ctx, event, attrs...)
+}
+
 // requestKeys answers the condition keys of one request. Repository tags
 // are read only if a policy asks for them.
 type requestKeys struct {

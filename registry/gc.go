@@ -124,6 +124,7 @@ type GCReport struct {
 	Orphans        int   // objects reconciliation found unowned
 	Failed         int   // storage deletions that failed (retried later)
 	KeysExpired    int   // role sessions' keys past their expiry, forgotten
+	SessionsEnded  int   // console sessions idle or past their lifetime, forgotten
 }
 
 // gcBatch is how many blobs (or queued deletions) one transaction takes:
@@ -157,6 +158,11 @@ func (r *Registry) CollectGarbage(ctx context.Context, o GCOptions) (GCReport, e
 	}
 	if err := r.expireKeys(ctx, &rep); err != nil {
 		return rep, fmt.Errorf("gc: forgetting expired session keys: %w", err)
+	}
+	n, err := r.expireConsoleSessions(ctx)
+	rep.SessionsEnded += n
+	if err != nil {
+		return rep, fmt.Errorf("gc: forgetting ended console sessions: %w", err)
 	}
 	if o.Reconcile {
 		if err := r.reconcile(ctx, &rep); err != nil {

@@ -44,6 +44,8 @@ type Registry struct {
 	sealer          *sealer
 	onDeny          func(action string)
 	onAudit         func(event string)
+	// consoleIdleTime is how long an unused console session lives.
+	consoleIdleTime time.Duration
 }
 
 // Config configures a Registry.
@@ -81,6 +83,9 @@ type Config struct {
 	// audit event (for metrics).
 	OnDeny  func(action string)
 	OnAudit func(event string)
+	// ConsoleIdle is how long an unused console session lives; 0 is
+	// DefaultConsoleIdle.
+	ConsoleIdle time.Duration
 }
 
 // New returns a registry over the two stores.
@@ -88,6 +93,7 @@ func New(meta berth.MetaStore, blobs berth.BlobStore, c Config) *Registry {
 	r := &Registry{meta: meta, blobs: blobs, id: c.ID, now: c.Now, log: c.Log, gc: c.GC.withDefaults(), restoreTime: c.RestoreTime}
 	r.region, r.iamRefresh, r.onDeny, r.onAudit, r.public = c.Region, c.IAMRefresh, c.OnDeny, c.OnAudit, c.Public
 	r.authz = &authzCache{}
+	r.consoleIdleTime = c.ConsoleIdle
 	if c.DecisionsOf != nil {
 		r.authz = c.DecisionsOf.authz
 	}

@@ -241,6 +241,12 @@ func (r *Registry) DescribeRepositoryCreationTemplates(ctx context.Context, pref
 	return out, encodeToken(tokenTemplates, "", next), err
 }
 
+// TemplateFor returns the CREATE_ON_PUSH template of ts that covers a
+// repository name, or nil (the console's badge).
+func TemplateFor(ts []berth.CreationTemplate, repo string) *berth.CreationTemplate {
+	return templateFor(ts, repo)
+}
+
 // templateFor returns the CREATE_ON_PUSH template that covers repo: the
 // longest matching prefix, else ROOT, else nil.
 func templateFor(ts []berth.CreationTemplate, repo string) *berth.CreationTemplate {

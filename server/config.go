@@ -65,6 +65,10 @@ type Config struct {
 	// authenticated ones per account (0: no bound).
 	PublicPullRate              float64 `json:"publicPullRate"`
 	PublicAuthenticatedPullRate float64 `json:"publicAuthenticatedPullRate"`
+	// Console serves the web console at /ui/; ConsoleIdle ends a console
+	// session unused this long.
+	Console     bool          `json:"console"`
+	ConsoleIdle time.Duration `json:"consoleIdle"`
 	// Limits bound what one client can hold (limits.go).
 	Limits Limits `json:"limits"`
 	// TLSCert and TLSKey are PEM files: berth serves HTTPS with them and
@@ -98,7 +102,8 @@ func Defaults() Config {
 	return Config{Addr: "127.0.0.1:5000", DataDir: "./berth-data", RegistryID: "000000000000", Region: "us-east-1",
 		Metadata: "sqlite", Blobs: "filesystem", Migrate: true, LogRequests: true, Limits: DefaultLimits(),
 		GC: GCSettings{Interval: 10 * time.Minute, BlobGrace: registry.DefaultBlobGrace, UploadTTL: registry.DefaultUploadTTL}, LifecycleInterval: 24 * time.Hour,
-		ArchiveRestoreTime: registry.DefaultRestoreTime, IAMRefresh: registry.DefaultIAMRefresh, PublicAddr: "127.0.0.1:5001"}
+		ArchiveRestoreTime: registry.DefaultRestoreTime, IAMRefresh: registry.DefaultIAMRefresh, PublicAddr: "127.0.0.1:5001",
+		Console: true, ConsoleIdle: registry.DefaultConsoleIdle}
 }
 
 var (
@@ -119,6 +124,12 @@ func (c *Config) Validate() error {
 	}
 	if !regionRE.MatchString(c.Region) {
 		return fmt.Errorf("region %q: must be an AWS region name, such as us-east-1", c.Region)
+	}
+	if c.ConsoleIdle == 0 {
+		c.ConsoleIdle = registry.DefaultConsoleIdle
+	}
+	if c.Console && (c.ConsoleIdle < time.Minute || c.ConsoleIdle > registry.DefaultConsoleLifetime) {
+		return fmt.Errorf("console-idle %s: must be between 1m and %s (a session's lifetime)", c.ConsoleIdle, registry.DefaultConsoleLifetime)
 	}
 	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
 		return fmt.Errorf("access-key-id and secret-access-key (BERTH_ACCESS_KEY_ID, BERTH_SECRET_ACCESS_KEY) must be set together")

@@ -25,6 +25,7 @@ import (
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/console"
 	"github.com/berth-registry/berth/ecr"
 	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/oci"
@@ -151,7 +152,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		return err
 	}
 	reg := registry.New(meta, blobs, registry.Config{ID: c.RegistryID, Log: m.log, Now: m.Now, GC: c.GC.Registry(), RestoreTime: c.ArchiveRestoreTime,
-		Region: c.Region, SecretsKey: secretsKey, IAMRefresh: c.IAMRefresh, OnDeny: m.metrics.denied, OnAudit: m.metrics.audited})
+		Region: c.Region, SecretsKey: secretsKey, IAMRefresh: c.IAMRefresh, OnDeny: m.metrics.denied, OnAudit: m.metrics.audited, ConsoleIdle: c.ConsoleIdle})
 	if err := reg.EnsureAccount(ctx); err != nil {
 		return fmt.Errorf("recording the registry's account: %w", err)
 	}
@@ -185,6 +186,9 @@ func (m *Server) Run(ctx context.Context) (err error) {
 		}
 		w.Write([]byte("ok\n"))
 	})
+	if c.Console {
+		mux.Handle(console.Prefix, console.New(reg, authn, c.Region, m.log))
+	}
 	iamDoor := iam.New(reg, authn, m.log)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// IAM and STS speak the query protocol (form-encoded), ECR JSON.
@@ -319,6 +323,9 @@ func (m *Server) banner(ctx context.Context, reg *registry.Registry, generated b
 	c, u := m.Credential, m.URL()
 	fmt.Fprintf(m.stdout, "berth %s is serving the ECR API and the registry endpoint at %s\n", VersionString(), u)
 	fmt.Fprintf(m.stdout, "  registry %s, region %s, data in %s\n", m.Config.RegistryID, m.Config.Region, m.Config.DataDir)
+	if m.Config.Console {
+		fmt.Fprintf(m.stdout, "  console at %s%s: sign in with the admin access key and its secret access key\n", u, console.Prefix)
+	}
 	if pu := m.PublicURL(); pu != "" {
 		fmt.Fprintf(m.stdout, "  public registry endpoint (ECR Public) at %s, alias %s: anonymous pulls of %s/%s/<repository>\n",
 			pu, m.publicAlias, m.publicHost, m.publicAlias)

@@ -111,6 +111,8 @@ func settings(c *Config) []setting {
 		{"tls-cert", "BERTH_TLS_CERT", "tlsCert", "serve HTTPS with this PEM certificate (chain), reloaded when it changes", stringValue{&c.TLSCert}},
 		{"tls-key", "BERTH_TLS_KEY", "tlsKey", "the PEM private key of --tls-cert", stringValue{&c.TLSKey}},
 		{"tls-self-signed", "BERTH_TLS_SELF_SIGNED", "tlsSelfSigned", "serve HTTPS with a self-signed certificate made and kept in the data directory", boolValue{&c.TLSSelfSigned}},
+		{"console", "BERTH_CONSOLE", "console", "serve the web console at /ui/ (sign in with an access key)", boolValue{&c.Console}},
+		{"console-idle", "BERTH_CONSOLE_IDLE", "consoleIdle", "end a console session unused this long (sessions last 12 hours at most)", durationValue{&c.ConsoleIdle}},
 		{"log-requests", "BERTH_LOG_REQUESTS", "logRequests", "log every request (structured, with its request id)", boolValue{&c.LogRequests}},
 		{"pprof", "BERTH_PPROF", "pprof", "serve Go profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060", stringValue{&c.Pprof}},
 		{"max-header-bytes", "BERTH_MAX_HEADER_BYTES", "limits.maxHeaderBytes", "largest request line and headers, in bytes (431 past it)", intValue{&l.MaxHeaderBytes}},

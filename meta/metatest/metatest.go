@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) berth.MetaStore) {
 		{"AccessKeys", testAccessKeys},
 		{"IdentityPolicies", testIdentityPolicies},
 		{"ResourcePolicies", testResourcePolicies},
+		{"ConsoleSessions", testConsoleSessions},
+		{"RepositoryUsage", testRepositoryUsage},
 		{"Namespaces", testNamespaces},
 		{"DeleteRepositoryCascades", testDeleteCascades},
 		{"UpdateIsAtomic", testUpdateAtomic},
