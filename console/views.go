@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -120,8 +121,9 @@ type repositoryPage struct {
 	Host        string
 	Endpoint    string
 	Region      string
-	// Example is the reference the pull commands show.
-	Example              string
+	// Example is the reference the pull commands show, ExampleID the
+	// same image as the AWS CLI names it.
+	Example, ExampleID   string
 	CanDelete, CanMutate bool
 	Mutabilities         []berth.TagMutability
 	Done, DoneWhat       string
@@ -153,7 +155,7 @@ func (c *Console) repository(v *view) error {
 		return err
 	}
 	p := repositoryPage{Repo: repos[0], URI: v.r.Host + "/" + name, TagStatus: status, Token: q.Get("token"), Next: next,
-		Host: v.r.Host, Endpoint: c.endpoint(v), Region: c.region, Example: name + ":latest",
+		Host: v.r.Host, Endpoint: c.endpoint(v), Region: c.region, Example: name + ":latest", ExampleID: "imageTag=latest",
 		CanDelete: c.allowed(v, "BatchDeleteImage", name), CanMutate: c.allowed(v, "PutImageTagMutability", name),
 		Mutabilities: mutabilities, Done: q.Get("done"), DoneWhat: q.Get("what")}
 	now := c.now()
@@ -161,11 +163,15 @@ func (c *Console) repository(v *view) error {
 		row := imageRow{Image: img, Status: img.Status(now), Platforms: platforms(img.Manifest)}
 		p.Images = append(p.Images, row)
 	}
-	for _, img := range p.Images {
-		if len(img.Tags) > 0 {
-			p.Example = name + ":" + img.Tags[0]
-			break
-		}
+	tagged := slices.IndexFunc(p.Images, func(img imageRow) bool { return len(img.Tags) > 0 })
+	switch {
+	case tagged >= 0:
+		tag := p.Images[tagged].Tags[0]
+		p.Example, p.ExampleID = name+":"+tag, "imageTag="+tag
+	case len(p.Images) > 0:
+		// Only untagged images on this page: pull one by digest.
+		d := p.Images[0].Digest
+		p.Example, p.ExampleID = name+"@"+d, "imageDigest="+d
 	}
 	return c.show(v, "repository", p)
 }
