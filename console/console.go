@@ -125,6 +125,7 @@ type view struct {
 	ctx     context.Context // carries the caller
 	session *berth.ConsoleSession
 	csrf    string
+	start   time.Time // when the request arrived (Server-Timing)
 }
 
 // page wraps a handler of a signed-in page: it finds the session (or
@@ -134,7 +135,11 @@ type view struct {
 func (c *Console) page(h func(v *view) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		start := time.Now()
 		v, err := c.signedIn(w, r)
+		if v != nil {
+			v.start = start
+		}
 		if err == nil && r.Method == http.MethodPost {
 			err = checkForm(r, v.csrf)
 		}
@@ -284,6 +289,11 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if v != nil {
+		// What the page cost the server, for the browser's developer
+		// tools and bench/run --console.
+		w.Header().Set("Server-Timing", fmt.Sprintf("app;dur=%.2f", float64(time.Since(v.start).Microseconds())/1000))
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

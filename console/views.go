@@ -369,7 +369,12 @@ func (c *Console) manifestBytes(v *view) error {
 		return err
 	}
 	h := v.w.Header()
-	h.Set("Content-Type", img.MediaType)
+	// Never a type a browser would render: the bytes are a client's.
+	ct := img.MediaType
+	if !strings.HasPrefix(ct, "application/") || !strings.HasSuffix(ct, "json") {
+		ct = "application/octet-stream"
+	}
+	h.Set("Content-Type", ct)
 	h.Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(digest, ":", "-")+`.json"`)
 	h.Set("Docker-Content-Digest", img.Digest)
 	v.w.Write(img.Bytes)

@@ -74,7 +74,22 @@ func main() {
 	var motoMode bool
 	flag.BoolVar(&motoMode, "moto", false, "the ECR API figures side by side with moto instead (bench/RESULTS-moto.md)")
 	flag.StringVar(&mo.moto, "moto-server", "moto_server", "with -moto: the moto_server command")
+	var consoleMode bool
+	flag.BoolVar(&consoleMode, "console", false, "the console's page times instead (bench/RESULTS-console.md): 10,000 repositories, 10,000 images in one")
 	flag.Parse()
+	if consoleMode {
+		co := consoleOptions{berth: o.berth, out: o.out, repos: 10000, images: 10000, samples: 50, pageSz: 50}
+		if o.out == "bench/RESULTS.md" {
+			co.out = "bench/RESULTS-console.md"
+		}
+		if o.quick {
+			co.repos, co.images, co.samples, co.out = 120, 120, 3, ""
+		}
+		if err := runConsole(co); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if motoMode {
 		mo.berth, mo.out, mo.rounds = o.berth, o.out, 5
 		mo.putsC1, mo.puts32, mo.gets32, mo.images, mo.walks, mo.page, mo.layers = 600, 1000, 2000, 1000, 64, 100, 100
