@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -500,5 +501,29 @@ func TestConsolePagination(t *testing.T) {
 	}
 	if len(seen) != 120 || pages != 3 {
 		t.Fatalf("%d repositories on %d pages, want 120 on 3", len(seen), pages)
+	}
+}
+
+// Under TLS the session cookie is Secure, and the pull commands name https.
+func TestConsoleTLS(t *testing.T) {
+	e := startWith(t, func(c *serverConfig) { c.TLSSelfSigned = true })
+	client, tr := e.tlsClient(filepath.Join(e.dir, "tls", "cert.pem"))
+	e.ecr = client
+	b := e.consoleClient(t)
+	b.c.Transport = tr
+	b.get("/ui/sign-in")
+	_, _, h := b.post("/ui/sign-in", url.Values{"accessKeyId": {e.srv.Credential.AccessKeyID}, "secretAccessKey": {e.srv.Credential.SecretAccessKey}}, true)
+	var session *http.Cookie
+	for _, c := range (&http.Response{Header: h}).Cookies() {
+		if c.Name == "berth_session" {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("session cookie under TLS: %+v", session)
+	}
+	e.createRepo("tls/app")
+	if st, body, _ := b.get("/ui/repository?name=tls/app"); st != http.StatusOK || !strings.Contains(body, "--endpoint-url "+e.url) || !strings.HasPrefix(e.url, "https://") {
+		t.Fatalf("repository page under TLS: %d", st)
 	}
 }
