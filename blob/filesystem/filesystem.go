@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -37,6 +38,8 @@ var (
 type Store struct {
 	root   string
 	direct atomic.Bool // O_DIRECT has not been refused
+	// warmers bounds the blobs being read into the page cache at once.
+	warmers chan struct{}
 }
 
 // Open returns a store rooted at dir, creating its directories.
@@ -46,7 +49,7 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("blob store: %w", err)
 		}
 	}
-	s := &Store{root: dir}
+	s := &Store{root: dir, warmers: make(chan struct{}, warmersMax)}
 	s.direct.Store(true)
 	return s, nil
 }
@@ -243,8 +246,60 @@ func (s *Store) commitUpload(u *berth.Upload, key string, size int64) error {
 	}
 	// The new name must survive a crash; the staging directory losing
 	// its entry needs no fsync (a stale staging file is only garbage).
-	return syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	s.warm(dst, size)
+	return nil
 }
+
+// Warming: the bytes of an upload went to the disk around the page cache
+// (O_DIRECT), so the first pull after a push, the pull a CI pipeline makes
+// on its next job, would read them back from the disk at the pace of the
+// kernel's read-ahead. Once a blob is committed (durable already), berth
+// asks the kernel to read it into the cache (POSIX_FADV_WILLNEED), in the
+// background so the push's answer does not wait: the pull then finds it
+// cached, as it would on a registry that writes through the cache, while
+// the push kept O_DIRECT's speed. Only blobs up to warmMax, and warmers
+// at most at once: a flood of pushes does not turn into a flood of reads.
+const (
+	warmMax     = 1 << 30
+	warmersMax  = 2
+	warmMinimum = 1 << 20 // smaller blobs come back fast enough cold
+)
+
+func (s *Store) warm(path string, size int64) {
+	if !s.direct.Load() || size < warmMinimum || size > warmMax {
+		return // written through the cache, or not worth it
+	}
+	select {
+	case s.warmers <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-s.warmers }()
+		f, err := os.Open(path)
+		if err != nil {
+			return // deleted meanwhile: nothing to warm
+		}
+		defer f.Close()
+		// WILLNEED asks for the whole blob at once (a deep queue, the
+		// disk's full pace); reading it through then only waits for
+		// what is still in flight, so the warmer ends when the blob is
+		// cached and its slot frees only then.
+		unix.Fadvise(int(f.Fd()), 0, size, unix.FADV_WILLNEED)
+		buf := warmBufs.Get().(*[]byte)
+		defer warmBufs.Put(buf)
+		for {
+			if _, err := f.Read(*buf); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+var warmBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // DeleteUpload implements berth.BlobStore.
 func (s *Store) DeleteUpload(ctx context.Context, u *berth.Upload) error {

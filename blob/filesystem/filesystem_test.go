@@ -9,9 +9,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/berth-registry/berth"
 	"github.com/berth-registry/berth/blob/blobtest"
+	"golang.org/x/sys/unix"
 )
 
 func TestBlobStore(t *testing.T) {
@@ -104,4 +106,65 @@ func TestBlobFileSeeks(t *testing.T) {
 	if err != nil || !bytes.Equal(all, data) {
 		t.Fatalf("whole blob: %d bytes, %v", len(all), err)
 	}
+}
+
+// TestWarm: a committed blob written around the page cache is read back
+// into it, so the first pull after a push finds it there.
+func TestWarm(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("warm"), 4<<20/4) // 4 MiB
+	u := &berth.Upload{ID: "u-warm", Repository: "r"}
+	if _, err := s.WriteUpload(ctx, u, 0, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if !s.direct.Load() {
+		t.Skip("this filesystem refused O_DIRECT: uploads go through the page cache, and nothing needs warming")
+	}
+	sum := sha256.Sum256(data)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	staged, _ := s.uploadPath(u.ID)
+	if n := resident(t, staged); n == len(data)/os.Getpagesize() {
+		t.Logf("the staged bytes are resident before the commit (%d pages): the filesystem caches O_DIRECT writes", n)
+	}
+	key, err := s.CommitUpload(ctx, u, digest, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the warmers: take every slot.
+	for range warmersMax {
+		s.warmers <- struct{}{}
+	}
+	p, _ := s.blobPath(key)
+	if n, want := resident(t, p), len(data)/os.Getpagesize(); n != want {
+		t.Fatalf("%d of %d pages resident after the commit", n, want)
+	}
+}
+
+// resident counts the pages of a file in the page cache.
+func resident(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	m, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	vec := make([]byte, (len(m)+os.Getpagesize()-1)/os.Getpagesize())
+	if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		t.Fatal(e)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
 }
