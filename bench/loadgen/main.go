@@ -12,6 +12,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -299,6 +300,15 @@ func run(o options) error {
 			}
 			r.add("Manifest GET by tag, c=32", "req/s", t.name, ops)
 			r.add("Manifest GET by tag, c=32, p99", "ms", t.name, p99)
+			if wrk, err := exec.LookPath("wrk"); err == nil {
+				d := 5 * time.Second
+				if o.quick {
+					d = time.Second
+				}
+				if err := wrkFigures(r, wrk, t, repo, tags[0], d); err != nil {
+					return err
+				}
+			}
 			if t.name != "berth" {
 				return nil
 			}

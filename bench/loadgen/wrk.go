@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// wrk (Debian's package) as a second, neutral load generator for request
+// rates: written in C with an event loop, it costs the 2 shared cores far
+// less than the Go load generator does, so it shows more of what a server
+// can answer. bench/run installs it; without it these figures are left out.
+
+var (
+	wrkRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkBad  = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+)
+
+// wrkFigure runs wrk against one URL of t with c connections for d and
+// returns its requests per second; any answer that is not a success is
+// an error.
+func wrkFigure(wrk string, t *target, method, path string, c int, d time.Duration) (float64, error) {
+	dir, err := os.MkdirTemp("", "berth-wrk")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "method.lua")
+	if err := os.WriteFile(script, []byte(fmt.Sprintf("wrk.method = %q\n", method)), 0o644); err != nil {
+		return 0, err
+	}
+	args := []string{"-t2", fmt.Sprintf("-c%d", c), fmt.Sprintf("-d%ds", max(1, int(d.Seconds()))), "-s", script,
+		"-H", "Accept: " + mtManifest}
+	switch {
+	case t.bearer != "":
+		args = append(args, "-H", "Authorization: Bearer "+t.bearer)
+	case t.user != "":
+		args = append(args, "-H", "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(t.user+":"+t.password)))
+	}
+	out, err := exec.Command(wrk, append(args, t.url+path)...).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	if m := wrkBad.FindSubmatch(out); m != nil {
+		return 0, fmt.Errorf("wrk: %s answers were not a success:\n%s", m[1], out)
+	}
+	m := wrkRate.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("wrk printed no rate:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// wrkFigures adds the manifest GET and HEAD rates by tag and by digest,
+// c=32, measured with wrk.
+func wrkFigures(r *report, wrk string, t *target, repo, tag string, d time.Duration) error {
+	resp, err := expect(t.request("HEAD", "/v2/"+repo+"/manifests/"+tag, nil, -1, "Accept", mtManifest))(200, "head manifest")
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	digest := resp.Header.Get("Docker-Content-Digest")
+	for _, method := range []string{"GET", "HEAD"} {
+		for _, ref := range []struct{ by, ref string }{{"tag", tag}, {"digest", digest}} {
+			v, err := wrkFigure(wrk, t, method, "/v2/"+repo+"/manifests/"+ref.ref, 32, d)
+			if err != nil {
+				return err
+			}
+			r.add(fmt.Sprintf("Manifest %s by %s, c=32 (wrk)", method, ref.by), "req/s", t.name, v)
+		}
+	}
+	return nil
+}
