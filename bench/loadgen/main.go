@@ -1,5 +1,5 @@
 // Command loadgen is berth's benchmark: it runs berth (embedded default,
-// full durability) and CNCF Distribution (Debian's docker-registry,
+// full durability) and CNCF Distribution (v3, built by bench/run;
 // filesystem storage) side by side, measures each figure on both in
 // alternating rounds, and writes the medians, ranges and ratios to a
 // Markdown report. bench/run builds everything and calls it.
@@ -24,6 +24,7 @@ import (
 
 type options struct {
 	berth, peer, work, out string
+	peerVersion            string
 	rounds                 int
 	quick                  bool
 	only                   string
@@ -48,6 +49,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.berth, "berth", "", "berth binary")
 	flag.StringVar(&o.peer, "peer", "/usr/bin/docker-registry", "CNCF Distribution binary")
+	flag.StringVar(&o.peerVersion, "peer-version", "", "the peer's version, for the report")
 	flag.StringVar(&o.work, "work", "", "working directory for both registries' data (default: a temporary one)")
 	flag.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write")
 	flag.IntVar(&o.rounds, "rounds", 3, "alternating rounds per figure")
@@ -246,12 +248,13 @@ func run(o options) error {
 			if o.only == "pushes" {
 				return nil
 			}
-			// The first pull after a push finds the blob in the page cache
-			// of a registry that writes through it (the peer) and on disk
-			// for one that writes around it (berth): recorded, without a
-			// target. The pull figures then compare the serving paths with
-			// the blob cached for both. As before the pushes, the disk
-			// starts with no dirty pages, the peer's included.
+			// The first pull after a push: the peer wrote the blob through
+			// the page cache; berth wrote it around the cache and reads it
+			// back into it in the background once committed (the pull a CI
+			// job makes after its push). The pull figures then compare the
+			// serving paths with the blob cached for both. As before the
+			// pushes, the disk starts with no dirty pages, the peer's
+			// included.
 			syscall.Sync()
 			for _, c := range []struct {
 				size int
