@@ -21,12 +21,22 @@ const pageSize = 50
 
 // authorize asks the decision point for an ECR action on a repository,
 // as the ECR API would for the operation of the same name.
+// A name that is not a repository name is refused first, as the API's
+// model check refuses it before authorization: it never reaches a store.
 func (c *Console) authorize(v *view, op, repo string) error {
+	if repo != "" {
+		if err := registry.ValidRepositoryName(repo); err != nil {
+			return err
+		}
+	}
 	return c.reg.Authorize(v.ctx, registry.Access{Action: "ecr:" + op, Repository: repo})
 }
 
 // allowed is authorize for what a page shows only if it may.
 func (c *Console) allowed(v *view, op, repo string) bool {
+	if repo != "" && registry.ValidRepositoryName(repo) != nil {
+		return false
+	}
 	return c.reg.Allowed(v.ctx, registry.Access{Action: "ecr:" + op, Repository: repo})
 }
 

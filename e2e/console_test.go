@@ -145,7 +145,7 @@ func partialDescriptor(idx v1.ImageIndex) (*v1.Descriptor, error) {
 }
 
 func TestConsoleSignIn(t *testing.T) {
-	e := startWith(t, func(c *serverConfig) { c.Limits.AuthFailures = 3 })
+	e := startWith(t, func(c *serverConfig) { c.Limits.AuthFailures = 9 })
 	id, secret := e.srv.Credential.AccessKeyID, e.srv.Credential.SecretAccessKey
 	b := e.consoleClient(t)
 
@@ -159,6 +159,18 @@ func TestConsoleSignIn(t *testing.T) {
 	st, body, h := b.signIn(id, secret+"x")
 	if st != http.StatusUnauthorized || !strings.Contains(body, "is not right") || h.Get("Set-Cookie") != "" && strings.Contains(h.Get("Set-Cookie"), "berth_session=") {
 		t.Fatalf("wrong secret: %d %q", st, h.Get("Set-Cookie"))
+	}
+	// Bytes that are no key id are a wrong key, not a server error, in the
+	// form and in the registry endpoint's Basic auth.
+	for _, bad := range []string{"\x00", "AKIA\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", "é" + strings.Repeat("A", 20)} {
+		if st, _, _ := b.signIn(bad, "x"); st != http.StatusUnauthorized {
+			t.Errorf("sign-in as %q: %d, want 401", bad, st)
+		}
+		req := must[*http.Request](t)(http.NewRequest("GET", e.url+"/v2/", nil))
+		req.SetBasicAuth(bad, "x")
+		if resp, _ := e.raw(req); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("/v2/ as %q: %d, want 401", bad, resp.StatusCode)
+		}
 	}
 	// A sign-in form posted without its token (from another site) is refused.
 	st, body, _ = b.post("/ui/sign-in", url.Values{"accessKeyId": {id}, "secretAccessKey": {secret}}, false)
@@ -210,12 +222,13 @@ func TestConsoleSignIn(t *testing.T) {
 	// Failed sign-ins past the limit are throttled per address, with a wait.
 	var last int
 	var retry string
-	for range 5 {
+	// (The clock moved past the window above: the count starts again.)
+	for range 10 {
 		st, _, h := b.signIn(id, "wrong")
 		last, retry = st, h.Get("Retry-After")
 	}
 	if last != http.StatusTooManyRequests || retry == "" {
-		t.Fatalf("after 5 failures: %d, Retry-After %q", last, retry)
+		t.Fatalf("after 10 failures: %d, Retry-After %q", last, retry)
 	}
 }
 

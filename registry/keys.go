@@ -40,7 +40,7 @@ func (k Key) SessionTokenMatches(token string) bool {
 // AccessKey returns the active key of an id, its secret opened; ENotFound
 // if there is none (or it is inactive: IAM answers both alike).
 func (r *Registry) AccessKey(ctx context.Context, id string) (Key, error) {
-	if r.sealer == nil {
+	if r.sealer == nil || !plausibleKeyID(id) {
 		return Key{}, berth.Errorf(berth.ENotFound, "access key %s not found", id)
 	}
 	return cached(r, ctx, func(c *authzCache) map[string]Key { return c.keys }, id, func() (Key, error) {
@@ -57,6 +57,22 @@ func (r *Registry) AccessKey(ctx context.Context, id string) (Key, error) {
 		}
 		return r.openKey(k)
 	})
+}
+
+// plausibleKeyID reports whether id could be an access key id (IAM's
+// AccessKeyIdType: 16 to 128 word characters). Anything else a client
+// sends as one (in Basic auth, a registry token, a sign-in form) is no
+// key, and never reaches the store, which may refuse such bytes.
+func plausibleKeyID(id string) bool {
+	if len(id) < 16 || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Registry) openKey(k *berth.AccessKey) (Key, error) {
