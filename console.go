@@ -22,11 +22,12 @@ type ConsoleSession struct {
 }
 
 // RepositoryUsage is what a repository holds: its images (manifests) and
-// the bytes of the blobs and manifests it references.
+// the bytes of the blobs it holds.
 type RepositoryUsage struct {
 	Images int
 	// Bytes counts each blob the repository holds once (blobs shared by
-	// images are not counted twice), plus the manifests' own bytes.
+	// images are not counted twice); manifests, kept in the metadata
+	// store, are not counted.
 	Bytes int64
 }
 

@@ -84,9 +84,9 @@ func (t *Tx) RepositoryUsage(ctx context.Context, repos []string) (map[string]be
 
 // usage adds the usage of the repositories stored under names (at most
 // usageBatch) to out. A blob row is a repository's link to a blob, one
-// per digest, so summing them counts a blob its images share once; a
-// manifest's own bytes are the length of its body (not its size column,
-// which is ECR's image size).
+// per digest, so summing them counts a blob its images share once. The
+// manifests' own bytes live in this store, not the blob store, and are
+// left out: summing their lengths reads every manifest of a repository.
 func (t *Tx) usage(ctx context.Context, names []string, out map[string]berth.RepositoryUsage) error {
 	n := 8
 	for n < len(names) {
@@ -98,7 +98,6 @@ func (t *Tx) usage(ctx context.Context, names []string, out map[string]berth.Rep
 	}
 	rows, err := t.query(ctx, `SELECT r.name,
 		(SELECT count(*) FROM manifests m WHERE m.repo_id = r.id),
-		(SELECT coalesce(sum(length(m.bytes)), 0) FROM manifests m WHERE m.repo_id = r.id),
 		(SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.repo_id = r.id)
 		FROM repositories r WHERE r.name IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
 	if err != nil {
@@ -108,11 +107,11 @@ func (t *Tx) usage(ctx context.Context, names []string, out map[string]berth.Rep
 	for rows.Next() {
 		var name string
 		var images int
-		var manifestBytes, blobBytes int64
-		if err := rows.Scan(&name, &images, &manifestBytes, &blobBytes); err != nil {
+		var blobBytes int64
+		if err := rows.Scan(&name, &images, &blobBytes); err != nil {
 			return err
 		}
-		out[t.visible(name)] = berth.RepositoryUsage{Images: images, Bytes: manifestBytes + blobBytes}
+		out[t.visible(name)] = berth.RepositoryUsage{Images: images, Bytes: blobBytes}
 	}
 	return rows.Err()
 }

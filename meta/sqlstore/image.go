@@ -405,12 +405,17 @@ func (t *Tx) stringPage(ctx context.Context, p berth.Page, q string, args ...any
 }
 
 // ListReferrers implements berth.ManifestTx.
+//
+// The query is shaped for the partial index manifests_subject: the
+// redundant subject <> '' (a planner cannot know that a bound digest is
+// not ''), and the order by digest made here, not in SQL, where it led
+// SQLite to walk every manifest of the repository by its primary key.
 func (t *Tx) ListReferrers(ctx context.Context, repo, digest string) ([]berth.Manifest, error) {
 	id, err := t.repoID(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.query(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.subject = ? ORDER BY m.digest`, id, digest)
+	rows, err := t.query(ctx, `SELECT `+manifestColumns+` FROM manifests m WHERE m.repo_id = ? AND m.subject = ? AND m.subject <> ''`, id, digest)
 	if err != nil {
 		return nil, err
 	}
@@ -423,6 +428,7 @@ func (t *Tx) ListReferrers(ctx context.Context, repo, digest string) ([]berth.Ma
 		}
 		out = append(out, *m)
 	}
+	slices.SortFunc(out, func(a, b berth.Manifest) int { return strings.Compare(a.Digest, b.Digest) })
 	return out, rows.Err()
 }
 
