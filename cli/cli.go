@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 )
 
 // Exit codes, as the AWS CLI (v2) documents them.
@@ -19,7 +20,7 @@ const (
 	ExitOK      = 0
 	ExitUsage   = 252 // the command line cannot be parsed or lacks a required parameter
 	ExitService = 254 // the service answered with an error
-	ExitOther   = 255 // anything else: no connection, no credentials
+	ExitOther   = 255 // anything else: no connection, no credentials, paging flags with paging off
 )
 
 // Main runs one CLI command, writing to its own writers so tests can drive
@@ -120,6 +121,20 @@ func (m *Main) run(ctx context.Context, command string, args []string) error {
 	case inv.skeleton == "output":
 		v, ord := outputSkeleton(svc, op)
 		return writeJSON(m.Stdout, v, ord)
+	}
+	if p := svc.paginators[op.Name]; p != nil {
+		if n := inv.paging.maxItems; n != nil && *n <= 0 {
+			fmt.Fprint(m.Stderr, "warning: Non-positive values for --max-items may result in undefined behavior.\n")
+		}
+		if inv.paginate {
+			return m.paginated(ctx, svc, op, p, inv)
+		}
+		if inv.paging.given() {
+			// Paging flags of no value (0, "") pass the AWS CLI's check
+			// but, with paging off, go to the operation itself, which
+			// botocore's validation refuses.
+			return fmt.Errorf("Parameter validation failed:\nUnknown parameter in input: \"PaginationConfig\", must be one of: %s", strings.Join(svc.members(op.Input), ", "))
+		}
 	}
 	out, err := m.call(ctx, svc, op, inv)
 	if err != nil {

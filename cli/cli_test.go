@@ -128,7 +128,7 @@ func TestParseArgsGlobals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := invocation{input: map[string]any{}, endpoint: "http://x", region: "eu-west-1", profile: "p", output: "text", query: "a"}
+	want := invocation{input: map[string]any{}, endpoint: "http://x", region: "eu-west-1", profile: "p", output: "text", query: "a", paginate: true}
 	if !reflect.DeepEqual(*inv, want) {
 		t.Errorf("got %+v, want %+v", *inv, want)
 	}
@@ -177,6 +177,11 @@ func TestSkeleton(t *testing.T) {
 		{"ecr", "describe-images", "output"},
 		{"ecr", "describe-repositories", "output"},
 		{"ecr-public", "put-image", "input"},
+		// Paginated operations: their own token and limit members stay in
+		// the skeleton, as the AWS CLI's.
+		{"ecr", "describe-repositories", "input"},
+		{"ecr", "list-images", "input"},
+		{"ecr-public", "describe-image-tags", "input"},
 		{"ecr-public", "create-repository", "input"},
 	} {
 		t.Run(tc.service+"."+tc.op+"."+tc.kind, func(t *testing.T) {
@@ -296,9 +301,11 @@ func answer(t *testing.T, status int, body string, args ...string) (int, string,
 
 func TestRequestAndOutput(t *testing.T) {
 	// Keys come back in another order, with a member the model lacks.
+	// --no-paginate: one call, its answer printed whole, nextToken and
+	// all (this server would give the same token forever).
 	code, stdout, stderr, req, body := answer(t, 200,
 		`{"repositories":[{"repositoryUri":"h/app","createdAt":1796667366.595,"extra":1,"repositoryName":"app","imageScanningConfiguration":{"scanOnPush":false}}],"nextToken":"n"}`,
-		"describe-repositories", "--repository-names", "app")
+		"describe-repositories", "--repository-names", "app", "--no-paginate")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

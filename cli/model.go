@@ -28,17 +28,20 @@ type service struct {
 	// members', by shape name then member name.
 	opDocs     map[string]string
 	memberDocs map[string]map[string]string
+	// paginators are the operations the CLI pages through, by model
+	// name.
+	paginators map[string]*paginator
 }
 
 // loadService reads the embedded model of the named CLI service.
 func loadService(name string) (*service, error) {
-	var data []byte
+	var data, pages []byte
 	var served []string
 	switch name {
 	case "ecr":
-		data, served = models.ECR, ecr.Served()
+		data, pages, served = models.ECR, models.ECRPaginators, ecr.Served()
 	case "ecr-public":
-		data, served = models.ECRPublic, ecr.PublicServed()
+		data, pages, served = models.ECRPublic, models.ECRPublicPaginators, ecr.PublicServed()
 	default:
 		return nil, fmt.Errorf("unknown service %q", name)
 	}
@@ -64,6 +67,9 @@ func loadService(name string) (*service, error) {
 			s.ops[kebab(op)] = o
 			s.opDocs[op] = raw.Operations[op].Documentation
 		}
+	}
+	if s.paginators, err = loadPaginators(pages); err != nil {
+		return nil, err
 	}
 	for shape, rs := range raw.Shapes {
 		if len(rs.Members.names) > 0 {

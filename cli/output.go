@@ -40,7 +40,8 @@ func (o orders) keys(m map[string]any) []string {
 }
 
 // shape orders a decoded answer as botocore parses it: each structure's
-// members in the model's order, members the model does not know dropped.
+// members in the model's order, members the model does not know, and
+// members that are null, dropped.
 func (o orders) shape(svc *service, sh *awsproto.Shape, v any) {
 	if sh == nil {
 		return
@@ -53,13 +54,13 @@ func (o orders) shape(svc *service, sh *awsproto.Shape, v any) {
 		}
 		var keys []string
 		for _, mn := range svc.members(sh) {
-			if x, ok := m[mn]; ok {
+			if x, ok := m[mn]; ok && x != nil {
 				keys = append(keys, mn)
 				o.shape(svc, sh.Members[mn], x)
 			}
 		}
-		for k := range m {
-			if sh.Members[k] == nil {
+		for k, x := range m {
+			if sh.Members[k] == nil || x == nil {
 				delete(m, k)
 			}
 		}
@@ -78,7 +79,7 @@ func (o orders) shape(svc *service, sh *awsproto.Shape, v any) {
 }
 
 // printOutput prints an operation's answer as the AWS CLI does: ordered
-// by the model, through --query, as JSON or text.
+// by the model, through --query, as JSON, text or a table.
 func printOutput(w io.Writer, svc *service, op *awsproto.Operation, body []byte, format, query string) error {
 	var v any = map[string]any{}
 	if len(strings.TrimSpace(string(body))) > 0 {
@@ -88,18 +89,50 @@ func printOutput(w io.Writer, svc *service, op *awsproto.Operation, body []byte,
 	}
 	ord := orders{}
 	ord.shape(svc, op.Output, v)
+	if format == "text" {
+		return printText(w, v, ord, query)
+	}
+	return formatOutput(w, op.Name, v, ord, format, query)
+}
+
+// search applies --query.
+func search(query string, v any) (any, error) {
+	v, err := jmespath.Search(query, floats(v))
+	if err != nil {
+		return nil, usagef("argument --query: Bad value for --query %s: %v", query, err)
+	}
+	return v, nil
+}
+
+// formatOutput prints a whole answer (a paginated one merged) through
+// --query as JSON or a table, as the AWS CLI's fully buffered formatters
+// do.
+func formatOutput(w io.Writer, operation string, v any, ord orders, format, query string) error {
 	if query != "" {
 		var err error
-		if v, err = jmespath.Search(query, floats(v)); err != nil {
-			return usagef("argument --query: Bad value for --query %s: %v", query, err)
+		if v, err = search(query, v); err != nil {
+			return err
 		}
-	} else if m, ok := v.(map[string]any); ok && len(m) == 0 {
+	}
+	if format == "table" {
+		return writeTable(w, operation, v, ord, terminalWidth(w))
+	}
+	if m, ok := v.(map[string]any); ok && len(m) == 0 {
 		return nil // the AWS CLI prints nothing for an empty answer
 	}
-	if format == "text" {
-		return writeText(w, v, ord)
-	}
 	return writeJSON(w, v, ord)
+}
+
+// printText prints one answer (or one page of one) through --query in
+// the text format.
+func printText(w io.Writer, v any, ord orders, query string) error {
+	if query != "" {
+		var err error
+		if v, err = search(query, v); err != nil {
+			return err
+		}
+	}
+	return writeText(w, v, ord)
 }
 
 // floats turns json.Number into float64 in place, the numbers JMESPath

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/berth-registry/berth/awsproto"
+	jmespath "github.com/jmespath-community/go-jmespath"
 )
 
 // invocation is a parsed command line: the operation's input and the
@@ -21,8 +23,13 @@ type invocation struct {
 	endpoint string
 	region   string
 	profile  string
-	output   string // json or text
+	output   string // json, text or table
 	query    string
+	// paginate is whether to page through the operation (it has a
+	// paginator, and neither --no-paginate nor its own token or limit
+	// flag was given); paging holds the paging flags.
+	paginate bool
+	paging   pagination
 }
 
 // parseArgs reads an operation's command line as the AWS CLI does: one
@@ -40,6 +47,12 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 		for _, mn := range members {
 			flags[kebab(mn)] = mn
 		}
+	}
+	pg := svc.paginators[op.Name]
+	inv.paginate = pg != nil
+	var ownTokens []string
+	if pg != nil {
+		ownTokens = pg.cliTokens()
 	}
 	params := map[string]any{}
 	var cliInput string
@@ -89,9 +102,34 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 			if inv.skeleton != "input" && inv.skeleton != "output" {
 				return nil, usagef("argument --generate-cli-skeleton: invalid choice: %q (choose from 'input', 'output')", inv.skeleton)
 			}
-		case "no-cli-pager", "no-paginate", "debug", "no-verify-ssl":
-			// Accepted for compatibility; berth's CLI has no pager and
-			// does not paginate on its own.
+		case "no-paginate":
+			inv.paginate = false
+		case "no-cli-pager", "debug", "no-verify-ssl":
+			// Accepted for compatibility; berth's CLI has no pager.
+		case "starting-token", "page-size", "max-items":
+			// The AWS CLI adds these to the operations it pages; for
+			// the others they are unknown.
+			if pg == nil {
+				return nil, usagef("Unknown options: --%s", name)
+			}
+			var v string
+			if v, err = value(); err != nil {
+				break
+			}
+			if name == "starting-token" {
+				inv.paging.startingToken = &v
+				break
+			}
+			n, ok := pyInt(v)
+			if !ok {
+				// argparse's message for its int type.
+				return nil, usagef("argument --%s: invalid int value: %s", name, pyRepr(v, nil))
+			}
+			if name == "page-size" {
+				inv.paging.pageSize = &n
+			} else {
+				inv.paging.maxItems = &n
+			}
 		default:
 			member, ok := flags[name]
 			negated := false
@@ -101,6 +139,9 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 			}
 			if !ok {
 				return nil, usagef("Unknown options: --%s", name)
+			}
+			if slices.Contains(ownTokens, name) {
+				inv.paging.ownToken = true
 			}
 			sh := op.Input.Members[member]
 			switch {
@@ -133,11 +174,18 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 			return nil, err
 		}
 	}
-	if inv.output != "json" && inv.output != "text" {
-		return nil, usagef("argument --output: Invalid choice, valid choices are: json | text")
+	if inv.output != "json" && inv.output != "text" && inv.output != "table" {
+		return nil, usagef("argument --output: Invalid choice, valid choices are: json | text | table")
+	}
+	if inv.query != "" {
+		// As the AWS CLI, a query that does not parse is refused before
+		// any call.
+		if _, err := jmespath.Compile(inv.query); err != nil {
+			return nil, usagef("argument --query: Bad value for --query %s: %v", inv.query, err)
+		}
 	}
 	if inv.skeleton != "" {
-		return inv, nil
+		return inv, checkPaging(inv)
 	}
 	input := map[string]any{}
 	if cliInput != "" {
@@ -168,7 +216,20 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 		}
 		inv.input = wire.(map[string]any)
 	}
-	return inv, nil
+	return inv, checkPaging(inv)
+}
+
+// checkPaging turns paging off where the operation's own token or limit
+// flag was given, and refuses paging flags without paging, as the AWS
+// CLI's check_should_enable_pagination does (exit 255).
+func checkPaging(inv *invocation) error {
+	if inv.paging.ownToken {
+		inv.paginate = false
+	}
+	if used := inv.paging.used(); !inv.paginate && len(used) > 0 {
+		return &paginationError{msg: "Cannot specify --no-paginate along with pagination arguments: " + strings.Join(used, ", ")}
+	}
+	return nil
 }
 
 // paramFile resolves the AWS CLI's file:// (the file's text) for any

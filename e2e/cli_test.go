@@ -32,7 +32,14 @@ func newCLIRunner(t *testing.T, e *env) *cliRunner {
 // and the exit code.
 func (c *cliRunner) run(bin string, args ...string) (string, string, int) {
 	c.t.Helper()
-	cmd := exec.Command(bin, append(append([]string{"ecr"}, args...), "--endpoint-url", c.e.url)...)
+	return c.runService(bin, "ecr", args...)
+}
+
+// runService runs bin service args... (ecr or ecr-public) with
+// --endpoint-url.
+func (c *cliRunner) runService(bin, service string, args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := exec.Command(bin, append(append([]string{service}, args...), "--endpoint-url", c.e.url)...)
 	cmd.Dir = c.dir
 	cmd.Env = c.env
 	var stdout, stderr bytes.Buffer
@@ -186,6 +193,10 @@ func TestCLIMatchesAWSCLI(t *testing.T) {
 		{"put-image", "--repository-name", "cmp/berth", "--image-manifest", "file://manifest.json", "--image-tag", "by-aws"},
 		{"list-images", "--repository-name", "no-such-repository"},
 		{"put-image", "--generate-cli-skeleton", "input"},
+		{"describe-repositories", "--output", "table"},
+		{"describe-images", "--repository-name", "cmp/berth", "--output", "table"},
+		{"batch-get-image", "--repository-name", "cmp/berth", "--image-ids", "imageTag=by-aws", "imageTag=missing", "--output", "table"},
+		{"list-images", "--repository-name", "no-such-repository", "--output", "table"},
 	} {
 		aOut, aErr, aCode := c.run(awsBin, args...)
 		bOut, bErr, bCode := c.run(bin, args...)
