@@ -308,7 +308,7 @@ func run(o options) error {
 				if o.quick {
 					d = time.Second
 				}
-				if err := wrkFigures(r, wrk, t, repo, tags[0], d); err != nil {
+				if err := wrkFigures(r, wrk, t, repo, tags[0], d, sz.gets32); err != nil {
 					return err
 				}
 			}
