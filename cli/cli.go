@@ -12,13 +12,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 )
 
 // Exit codes, as the AWS CLI (v2) documents them.
 const (
 	ExitOK      = 0
-	ExitUsage   = 252 // the command line cannot be parsed or lacks a required parameter
+	ExitUsage   = 252 // the command line cannot be parsed, lacks a required parameter, or a value fails validation
 	ExitService = 254 // the service answered with an error
 	ExitOther   = 255 // anything else: no connection, no credentials, paging flags with paging off
 )
@@ -56,11 +55,14 @@ func (e *serviceError) Error() string {
 // exitCode maps an error of Run to the AWS CLI's exit code.
 func exitCode(err error) int {
 	var u *usageError
+	var p *paramError
 	var s *serviceError
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &u):
+	case errors.As(err, &u), errors.As(err, &p):
+		// A parameter refused before any call is v2's 252 (its
+		// ParamValidationErrorsHandler), where v1 exits 255.
 		return ExitUsage
 	case errors.As(err, &s):
 		return ExitService
@@ -128,12 +130,6 @@ func (m *Main) run(ctx context.Context, command string, args []string) error {
 		}
 		if inv.paginate {
 			return m.paginated(ctx, svc, op, p, inv)
-		}
-		if inv.paging.given() {
-			// Paging flags of no value (0, "") pass the AWS CLI's check
-			// but, with paging off, go to the operation itself, which
-			// botocore's validation refuses.
-			return fmt.Errorf("Parameter validation failed:\nUnknown parameter in input: \"PaginationConfig\", must be one of: %s", strings.Join(svc.members(op.Input), ", "))
 		}
 	}
 	out, err := m.call(ctx, svc, op, inv)

@@ -478,8 +478,8 @@ func pySlice(l []any, from, to int64) []any {
 type pager struct {
 	p      *paginator
 	opts   pagination
-	input  map[string]any // the operation's input, ready for the wire
-	fetch  func(input map[string]any) (map[string]any, error)
+	input  *object // the operation's input
+	fetch  func(input *object) (map[string]any, error)
 	ord    orders
 	resume *token // where a truncated run stops, for NextToken
 	// nonAggregate holds the non-aggregate keys of the first page.
@@ -487,13 +487,14 @@ type pager struct {
 }
 
 // injectToken sets each input token, or drops it where it is null (or
-// "None", the old format's null).
-func injectToken(input map[string]any, t *token) {
+// "None", the old format's null). A token new to the input goes after its
+// other members, as in the Python dict botocore sends.
+func injectToken(input *object, t *token) {
 	for _, k := range t.keys {
 		if v := t.vals[k]; v != nil && v != "None" {
-			input[k] = v
+			input.set(k, v)
 		} else {
-			delete(input, k)
+			input.del(k)
 		}
 	}
 }
@@ -544,9 +545,9 @@ func (g *pager) nextToken(page map[string]any) (*token, error) {
 // each calls the operation page by page, handing each page (truncated as
 // --starting-token and --max-items want) to yield.
 func (g *pager) each(yield func(page map[string]any) error) error {
-	input := map[string]any{}
-	for k, v := range g.input {
-		input[k] = v
+	input := newObject()
+	if g.input != nil {
+		input = g.input.clone()
 	}
 	next := newToken()
 	for _, k := range g.p.inputTokens {
@@ -562,7 +563,7 @@ func (g *pager) each(yield func(page map[string]any) error) error {
 		injectToken(input, t.clone())
 	}
 	if g.opts.pageSize != nil {
-		input[g.p.limitKey] = json.Number(strconv.FormatInt(*g.opts.pageSize, 10))
+		input.set(g.p.limitKey, json.Number(strconv.FormatInt(*g.opts.pageSize, 10)))
 	}
 	primary := g.p.resultKeys[0]
 	var total int64
@@ -750,7 +751,7 @@ func (g *pager) textPage(i int, page map[string]any) map[string]any {
 // page (the query applied to each) as the pages come, then the NextToken.
 func (m *Main) paginated(ctx context.Context, svc *service, op *awsproto.Operation, p *paginator, inv *invocation) error {
 	g := &pager{p: p, opts: inv.paging, input: inv.input, ord: orders{}}
-	g.fetch = func(input map[string]any) (map[string]any, error) {
+	g.fetch = func(input *object) (map[string]any, error) {
 		call := *inv
 		call.input = input
 		body, err := m.call(ctx, svc, op, &call)

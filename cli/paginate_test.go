@@ -261,8 +261,9 @@ func TestPaginateErrors(t *testing.T) {
 		{[]string{"--max-results", "5", "--max-items", "3"}, ExitOther,
 			"\nError during pagination: Cannot specify --no-paginate along with pagination arguments: --max-items\n"},
 		// Zero passes that check (Python's falsy) and reaches the call,
-		// whose validation refuses the paging configuration.
-		{[]string{"--max-results", "2", "--max-items", "0"}, ExitOther,
+		// whose validation refuses the paging configuration (252, as
+		// v2 exits for a validation error).
+		{[]string{"--max-results", "2", "--max-items", "0"}, ExitUsage,
 			"warning: Non-positive values for --max-items may result in undefined behavior.\n\nParameter validation failed:\n" +
 				`Unknown parameter in input: "PaginationConfig", must be one of: registryId, repositoryNames, nextToken, maxResults` + "\n"},
 		{[]string{"--max-items", "abc"}, ExitUsage, "berth: error: argument --max-items: invalid int value: 'abc'\n"},
@@ -390,9 +391,10 @@ func TestPaginateMerge(t *testing.T) {
 	}
 	op := svc.model.Operations["DescribeImageScanFindings"]
 	run := func(maxItems *int64) string {
-		g := &pager{p: p, input: map[string]any{}, ord: orders{}, opts: pagination{maxItems: maxItems}}
-		g.fetch = func(in map[string]any) (map[string]any, error) {
-			tok, _ := in["nextToken"].(string)
+		g := &pager{p: p, input: newObject(), ord: orders{}, opts: pagination{maxItems: maxItems}}
+		g.fetch = func(in *object) (map[string]any, error) {
+			t, _ := in.get("nextToken")
+			tok, _ := t.(string)
 			var page map[string]any
 			if err := decodeJSON([]byte(pages[tok]), &page); err != nil {
 				return nil, err

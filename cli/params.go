@@ -2,10 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +15,9 @@ import (
 // invocation is a parsed command line: the operation's input and the
 // global options.
 type invocation struct {
-	input    map[string]any // ready for the wire: blobs base64, numbers json.Number
+	// input is the operation's input as the AWS CLI hands it to botocore
+	// (see pyvalue.go), checked and written to the wire by call.
+	input    *object
 	help     bool
 	skeleton string // "", input or output
 	endpoint string
@@ -32,9 +32,20 @@ type invocation struct {
 	paging   pagination
 }
 
+// rawArg is one member flag's value as argparse leaves it: a string, the
+// strings of a list flag, or a boolean flag's.
+type rawArg struct {
+	s      string
+	list   []string
+	isList bool
+	b      *bool
+}
+
 // parseArgs reads an operation's command line as the AWS CLI does: one
 // flag per input member (kebab-case), the global options, then
-// --cli-input-json under the flags.
+// --cli-input-json under the flags. The flags' values are turned into
+// the input in the model's order of the members (awscli's
+// _build_call_parameters), which is the order the request's JSON has.
 func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(string) string) (*invocation, error) {
 	inv := &invocation{output: "json"}
 	if v := getenv("AWS_DEFAULT_OUTPUT"); v != "" {
@@ -54,8 +65,12 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 	if pg != nil {
 		ownTokens = pg.cliTokens()
 	}
-	params := map[string]any{}
-	var cliInput string
+	raw := map[string]rawArg{}
+	var cliInput *string
+	// --cli-input-json, spelled so as an argument of its own, makes no
+	// flag required (awscli's OverrideRequiredArgsArgument): what it
+	// lacks is the validation's to report.
+	overrideRequired := slices.Contains(args, "--cli-input-json")
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "help" && i == 0 {
@@ -90,7 +105,10 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 		case "query":
 			inv.query, err = value()
 		case "cli-input-json":
-			cliInput, err = value()
+			var v string
+			if v, err = value(); err == nil {
+				cliInput = &v
+			}
 		case "generate-cli-skeleton":
 			inv.skeleton = "input"
 			if hasInline {
@@ -149,11 +167,13 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 				if hasInline {
 					return nil, usagef("argument --%s: ignored explicit argument %q", name, inline)
 				}
-				params[member] = !negated
+				b := !negated
+				raw[member] = rawArg{b: &b}
 				continue
 			case negated:
 				return nil, usagef("Unknown options: --%s", name)
 			case sh.Type == "list" && !hasInline:
+				// nargs="+": every argument up to the next flag.
 				var vals []string
 				for i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
 					i++
@@ -162,11 +182,13 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 				if len(vals) == 0 {
 					return nil, usagef("argument --%s: expected at least one argument", name)
 				}
-				params[member], err = listValue(name, sh, vals)
+				raw[member] = rawArg{list: vals, isList: true}
+			case sh.Type == "list":
+				raw[member] = rawArg{list: []string{inline}, isList: true}
 			default:
 				var v string
 				if v, err = value(); err == nil {
-					params[member], err = flagValue(name, sh, v)
+					raw[member] = rawArg{s: v}
 				}
 			}
 		}
@@ -187,36 +209,290 @@ func parseArgs(svc *service, op *awsproto.Operation, args []string, getenv func(
 	if inv.skeleton != "" {
 		return inv, checkPaging(inv)
 	}
-	input := map[string]any{}
-	if cliInput != "" {
-		text, err := paramFile("cli-input-json", cliInput)
+	if !overrideRequired {
+		var missing []string
+		for _, mn := range members {
+			if _, ok := raw[mn]; op.Input.IsRequired(mn) && !ok {
+				missing = append(missing, "--"+kebab(mn))
+			}
+		}
+		if len(missing) > 0 {
+			return nil, usagef("the following arguments are required: %s", strings.Join(missing, ", "))
+		}
+	}
+	// The paging check comes before any value is read, as the AWS CLI's
+	// (on operation-args-parsed).
+	if err := checkPaging(inv); err != nil {
+		return nil, err
+	}
+	input := newObject()
+	for _, mn := range members {
+		r, ok := raw[mn]
+		if !ok {
+			continue
+		}
+		v, err := unpackArg("--"+kebab(mn), op.Input.Members[mn], r, getenv)
 		if err != nil {
 			return nil, err
 		}
-		if err := decodeJSON([]byte(text), &input); err != nil {
-			return nil, usagef("argument --cli-input-json: Invalid JSON: %v", err)
+		input.set(mn, v)
+	}
+	if pg != nil && !inv.paginate && inv.paging.given() {
+		// Paging flags of no value (0, "") pass the AWS CLI's check but,
+		// with paging off, go to the operation itself as its
+		// PaginationConfig, which the validation refuses.
+		cfg := newObject()
+		if p := inv.paging.startingToken; p != nil {
+			cfg.set("StartingToken", *p)
+		}
+		if p := inv.paging.pageSize; p != nil {
+			cfg.set("PageSize", json.Number(strconv.FormatInt(*p, 10)))
+		}
+		if p := inv.paging.maxItems; p != nil {
+			cfg.set("MaxItems", json.Number(strconv.FormatInt(*p, 10)))
+		}
+		input.set("PaginationConfig", cfg)
+	}
+	if cliInput != nil {
+		if err := addCLIInput(input, *cliInput, getenv); err != nil {
+			return nil, err
 		}
 	}
-	for k, v := range params {
-		input[k] = v
+	inv.input = input
+	return inv, nil
+}
+
+// addCLIInput adds --cli-input-json's members that no flag set, as
+// awscli's CliInputJSONArgument does (a plain dict, not an OrderedDict).
+func addCLIInput(input *object, v string, getenv func(string) string) error {
+	text := []byte(v)
+	data, ok, err := loadParamFile(v, getenv)
+	if err != nil {
+		return paramErrorf("--cli-input-json", "%v", err)
 	}
-	var missing []string
-	for _, mn := range members {
-		if op.Input.IsRequired(mn) && input[mn] == nil {
-			missing = append(missing, "--"+kebab(mn))
+	if ok {
+		switch d := data.(type) {
+		case string:
+			text = []byte(d)
+		case []byte:
+			text = d
 		}
 	}
-	if len(missing) > 0 {
-		return nil, usagef("the following arguments are required: %s", strings.Join(missing, ", "))
+	loaded, err := pyLoads(text, false)
+	if err != nil {
+		// Its ParamError names the argument without its dashes.
+		return paramErrorf("cli-input-json", "Invalid JSON: %v\nJSON received: %s", err, text)
 	}
-	if op.Input != nil {
-		wire, err := toWire(svc, op.Input, input)
+	o, ok := loaded.(*object)
+	if !ok {
+		return fmt.Errorf("'%s' object has no attribute 'keys'", pyTypeShort(loaded))
+	}
+	for _, k := range o.keys {
+		if !input.has(k) {
+			input.set(k, o.vals[k])
+		}
+	}
+	return nil
+}
+
+// pyException is a Python exception the AWS CLI does not catch where it
+// reads parameters (an IndexError, an AttributeError): printed as is,
+// exit 255.
+type pyException struct{ msg string }
+
+func (e *pyException) Error() string { return e.msg }
+
+// unpackArg turns one member flag's value into the input's, as awscli's
+// unpack_argument and add_to_params do: a file:// or fileb:// value is
+// the file's text or bytes (load-cli-arg); then a structure, a map or a
+// list of them not written as JSON is read as shorthand (process-cli-arg);
+// anything else is unpack_cli_arg's: JSON for structures and maps, JSON
+// or one element per argument for lists, int() for numbers.
+func unpackArg(flag string, sh *awsproto.Shape, r rawArg, getenv func(string) string) (any, error) {
+	if r.b != nil {
+		return *r.b, nil
+	}
+	var value any = r.s
+	one := r.s
+	if r.isList {
+		value = r.list
+		if len(r.list) != 1 {
+			one = ""
+		} else {
+			one = r.list[0]
+		}
+	}
+	data, ok, err := loadParamFile(one, getenv)
+	if err != nil {
+		return nil, paramErrorf(flag, "%v", err)
+	}
+	if ok {
+		value = data
+	}
+	if supportsShorthand(sh) && !looksLikeJSON(value) {
+		return shorthandArg(flag, sh, value, getenv)
+	}
+	return unpackCLIArg(flag, sh, value)
+}
+
+// supportsShorthand is whether the AWS CLI reads a parameter's shorthand:
+// a structure, a map, or a list of them (a list of scalars is one value
+// per argument).
+func supportsShorthand(sh *awsproto.Shape) bool {
+	switch sh.Type {
+	case "structure", "map":
+		return true
+	case "list":
+		t := sh.Member.Type
+		return t == "structure" || t == "list" || t == "map"
+	}
+	return false
+}
+
+// looksLikeJSON is whether a value (a list's first) starts with [ or {,
+// leading and trailing space aside: it is then JSON, not shorthand.
+func looksLikeJSON(v any) bool {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []string:
+		s = x[0]
+	default:
+		return false
+	}
+	s = strings.TrimFunc(s, pyIsSpace)
+	return strings.HasPrefix(s, "[") || strings.HasPrefix(s, "{")
+}
+
+// shorthandArg reads a parameter's shorthand: one dict, or one per
+// argument of a list flag, then the model's conversions.
+func shorthandArg(flag string, sh *awsproto.Shape, value any, getenv func(string) string) (any, error) {
+	wrap := func(err error) error {
+		if s, ok := err.(*shorthandError); ok {
+			return paramErrorf(flag, "%s", s.msg)
+		}
+		return err
+	}
+	var parsed any
+	switch x := value.(type) {
+	case []string:
+		l := make([]any, len(x))
+		for i, v := range x {
+			o, err := parseShorthand(v, getenv)
+			if err != nil {
+				return nil, wrap(err)
+			}
+			l[i] = o
+		}
+		parsed = l
+	case string:
+		o, err := parseShorthand(x, getenv)
 		if err != nil {
-			return nil, usagef("%v", err)
+			return nil, wrap(err)
 		}
-		inv.input = wire.(map[string]any)
+		parsed = o
+	default:
+		// fileb:// bytes: Python's parser fails on its first
+		// comparison of a byte with the key's characters.
+		return nil, &pyException{msg: "'in <string>' requires string as left operand, not int"}
 	}
-	return inv, checkPaging(inv)
+	// The conversions change the containers in place; what they would
+	// put in place of the whole is dropped, as the AWS CLI drops it (a
+	// file's one dict for a list stays a dict).
+	if _, err := backCompat(sh, parsed); err != nil {
+		return nil, err
+	}
+	return parsed, nil
+}
+
+// unpackCLIArg is awscli's unpack_cli_arg for a value that is not
+// shorthand.
+func unpackCLIArg(flag string, sh *awsproto.Shape, value any) (any, error) {
+	switch sh.Type {
+	case "integer", "long":
+		return pyIntOf(value)
+	case "float", "double":
+		return pyFloatOf(value)
+	case "structure", "map":
+		s, ok := value.(string)
+		if !ok {
+			return nil, paramErrorf(flag, "Invalid JSON:\n%s", pyStrValue(value))
+		}
+		t := strings.TrimLeftFunc(s, pyIsSpace)
+		if t == "" {
+			return nil, &pyException{msg: "string index out of range"}
+		}
+		if t[0] != '{' {
+			return nil, paramErrorf(flag, "Invalid JSON:\n%s", s)
+		}
+		return jsonArg(flag, s)
+	case "list":
+		var elems []any
+		switch x := value.(type) {
+		case string:
+			t := strings.TrimLeftFunc(x, pyIsSpace)
+			if t == "" {
+				return nil, &pyException{msg: "string index out of range"}
+			}
+			if t[0] == '[' {
+				return jsonArg(flag, x)
+			}
+			// A file's text that is not JSON: Python iterates its
+			// characters.
+			for _, r := range x {
+				elems = append(elems, string(r))
+			}
+		case []string:
+			if len(x) == 1 {
+				if t := strings.TrimFunc(x[0], pyIsSpace); t != "" && t[0] == '[' {
+					return jsonArg(flag, x[0])
+				}
+			}
+			for _, e := range x {
+				elems = append(elems, e)
+			}
+		case []byte:
+			for _, c := range x {
+				elems = append(elems, json.Number(strconv.Itoa(int(c))))
+			}
+		}
+		out := make([]any, 0, len(elems))
+		for _, e := range elems {
+			v, err := unpackCLIArg(flag, sh.Member, e)
+			if err != nil {
+				switch err.(type) {
+				case *paramError, *pyException:
+					return nil, err
+				}
+				// int() refusing an element: the AWS CLI names the
+				// first.
+				return nil, paramErrorf(flag, "%s", pyStrValue(elems[0]))
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	if s, ok := value.([]string); ok {
+		// A list flag's value where the model has a scalar: not
+		// reachable from argparse, kept whole.
+		l := make([]any, len(s))
+		for i, e := range s {
+			l[i] = e
+		}
+		return l, nil
+	}
+	return value, nil
+}
+
+// jsonArg decodes a parameter's JSON into OrderedDicts, as the AWS CLI
+// does.
+func jsonArg(flag, s string) (any, error) {
+	v, err := pyLoads([]byte(s), true)
+	if err != nil {
+		return nil, paramErrorf(flag, "Invalid JSON: %v\nJSON received: %s", err, s)
+	}
+	return v, nil
 }
 
 // checkPaging turns paging off where the operation's own token or limit
@@ -232,125 +508,6 @@ func checkPaging(inv *invocation) error {
 	return nil
 }
 
-// paramFile resolves the AWS CLI's file:// (the file's text) for any
-// value.
-func paramFile(flag, v string) (string, error) {
-	if path, ok := strings.CutPrefix(v, "file://"); ok {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", usagef("Error parsing parameter '--%s': Unable to load paramfile %s: %v", flag, v, err)
-		}
-		return string(b), nil
-	}
-	return v, nil
-}
-
-// flagValue reads one flag's value for the member's shape.
-func flagValue(flag string, sh *awsproto.Shape, v string) (any, error) {
-	if sh.Type == "blob" {
-		if path, ok := strings.CutPrefix(v, "fileb://"); ok {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return nil, usagef("Error parsing parameter '--%s': Unable to load paramfile %s: %v", flag, v, err)
-			}
-			return b, nil
-		}
-	}
-	v, err := paramFile(flag, v)
-	if err != nil {
-		return nil, err
-	}
-	switch sh.Type {
-	case "string", "timestamp":
-		return v, nil
-	case "blob":
-		return []byte(v), nil
-	case "integer", "long":
-		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
-			return nil, usagef("Error parsing parameter '--%s': invalid integer value %q", flag, v)
-		}
-		return json.Number(strings.TrimSpace(v)), nil
-	case "float", "double":
-		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
-			return nil, usagef("Error parsing parameter '--%s': invalid number %q", flag, v)
-		}
-		return json.Number(strings.TrimSpace(v)), nil
-	case "boolean":
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, usagef("Error parsing parameter '--%s': invalid boolean %q", flag, v)
-		}
-		return b, nil
-	case "list":
-		return listValue(flag, sh, []string{v})
-	case "structure", "map":
-		if strings.HasPrefix(strings.TrimSpace(v), "{") {
-			var x any
-			if err := decodeJSON([]byte(v), &x); err != nil {
-				return nil, usagef("Error parsing parameter '--%s': Invalid JSON: %v\nJSON received: %s", flag, err, v)
-			}
-			return x, nil
-		}
-		return shorthand(flag, sh, v)
-	}
-	return nil, usagef("Error parsing parameter '--%s': the model's type %s is not supported", flag, sh.Type)
-}
-
-// listValue reads a list flag's values: one JSON array, or one value per
-// element.
-func listValue(flag string, sh *awsproto.Shape, vals []string) (any, error) {
-	if len(vals) == 1 {
-		v, err := paramFile(flag, vals[0])
-		if err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(strings.TrimSpace(v), "[") {
-			var x []any
-			if err := decodeJSON([]byte(v), &x); err != nil {
-				return nil, usagef("Error parsing parameter '--%s': Invalid JSON: %v\nJSON received: %s", flag, err, v)
-			}
-			return x, nil
-		}
-	}
-	out := make([]any, 0, len(vals))
-	for _, v := range vals {
-		x, err := flagValue(flag, sh.Member, v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-// shorthand reads the AWS CLI's shorthand for a structure or map of
-// scalars: key=value,key2=value2.
-func shorthand(flag string, sh *awsproto.Shape, v string) (any, error) {
-	out := map[string]any{}
-	for _, pair := range strings.Split(v, ",") {
-		k, val, ok := strings.Cut(pair, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, usagef("Error parsing parameter '--%s': Expected: '=', received: %q for input: %s", flag, pair, v)
-		}
-		member := sh.Value
-		if sh.Type == "structure" {
-			if member = sh.Members[k]; member == nil {
-				return nil, usagef("Error parsing parameter '--%s': Unknown key %q, valid keys: %v", flag, k, sh.MemberNames)
-			}
-		}
-		if member.Type == "structure" || member.Type == "list" || member.Type == "map" {
-			return nil, usagef("Error parsing parameter '--%s': the shorthand takes scalars only; give %q as JSON", flag, k)
-		}
-		x, err := flagValue(flag, member, val)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = x
-	}
-	return out, nil
-}
-
 // decodeJSON decodes one JSON value keeping numbers as written.
 func decodeJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -362,66 +519,4 @@ func decodeJSON(data []byte, v any) error {
 		return fmt.Errorf("extra data after the JSON value")
 	}
 	return nil
-}
-
-// toWire walks a value by its shape, checking its type and turning blobs
-// into the base64 the JSON protocol carries.
-func toWire(svc *service, sh *awsproto.Shape, v any) (any, error) {
-	switch sh.Type {
-	case "structure":
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("Invalid type for %s: want a structure, got %T", sh.Name, v)
-		}
-		out := map[string]any{}
-		for k, x := range m {
-			member := sh.Members[k]
-			if member == nil {
-				return nil, fmt.Errorf("Unknown parameter %q in %s, must be one of: %s", k, sh.Name, strings.Join(svc.members(sh), ", "))
-			}
-			w, err := toWire(svc, member, x)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = w
-		}
-		return out, nil
-	case "list":
-		l, ok := v.([]any)
-		if !ok {
-			return nil, fmt.Errorf("Invalid type for %s: want a list, got %T", sh.Name, v)
-		}
-		out := make([]any, len(l))
-		for i, x := range l {
-			w, err := toWire(svc, sh.Member, x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = w
-		}
-		return out, nil
-	case "map":
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("Invalid type for %s: want a map, got %T", sh.Name, v)
-		}
-		out := map[string]any{}
-		for k, x := range m {
-			w, err := toWire(svc, sh.Value, x)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = w
-		}
-		return out, nil
-	case "blob":
-		switch b := v.(type) {
-		case []byte:
-			return base64.StdEncoding.EncodeToString(b), nil
-		case string:
-			return base64.StdEncoding.EncodeToString([]byte(b)), nil
-		}
-		return nil, fmt.Errorf("Invalid type for %s: want bytes, got %T", sh.Name, v)
-	}
-	return v, nil
 }

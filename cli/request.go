@@ -17,8 +17,9 @@ import (
 	"github.com/berth-registry/berth/awsproto"
 )
 
-// call sends the operation over AWS JSON 1.1, signed with the credentials
-// of the standard AWS chain, and returns the answer's body.
+// call checks the operation's input as botocore does, sends it over AWS
+// JSON 1.1 as botocore writes it, signed with the credentials of the
+// standard AWS chain, and returns the answer's body.
 func (m *Main) call(ctx context.Context, svc *service, op *awsproto.Operation, inv *invocation) ([]byte, error) {
 	var opts []func(*config.LoadOptions) error
 	if inv.profile != "" {
@@ -38,17 +39,23 @@ func (m *Main) call(ctx context.Context, svc *service, op *awsproto.Operation, i
 	if region == "" {
 		return nil, fmt.Errorf("You must specify a region. You can also configure your region by setting AWS_DEFAULT_REGION or --region.")
 	}
+	input := inv.input
+	if input == nil {
+		input = newObject()
+	}
+	// botocore validates every call before it signs it: after the
+	// region (the client's), before the credentials.
+	if err := validate(svc, op.Input, input); err != nil {
+		return nil, err
+	}
 	endpoint := m.endpoint(svc, inv, cfg.BaseEndpoint, region)
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("Unable to locate credentials. You can configure credentials by setting AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile: %v", err)
 	}
-	body := []byte("{}")
-	if inv.input != nil {
-		if body, err = json.Marshal(inv.input); err != nil {
-			return nil, err
-		}
-	}
+	var b strings.Builder
+	pyDumps(&b, op.Input, input)
+	body := []byte(b.String())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+"/", bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("Invalid endpoint: %s", endpoint)

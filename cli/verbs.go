@@ -14,6 +14,10 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // The everyday verbs: berth retag, ls, login, push and pull. They call the
@@ -22,20 +26,47 @@ import (
 
 // verbUsages are the verbs' synopses.
 var verbUsages = map[string]string{
-	"retag": "berth retag REPO:TAG NEW_TAG [NEW_TAG...]",
-	"ls":    "berth ls [REPO] [--output table|json]",
-	"login": "berth login [--registry HOST] [--print]",
-	"push":  "berth push LAYOUT_DIR|TARBALL REF [--insecure]",
-	"pull":  "berth pull REF LAYOUT_DIR|TARBALL [--insecure]",
+	"retag": "berth retag REPO:TAG NEW_TAG [NEW_TAG...] [--public [--insecure]]",
+	"ls":    "berth ls [REPO] [--public] [--output table|json]",
+	"login": "berth login [--public] [--registry HOST] [--print]",
+	"push":  "berth push LAYOUT_DIR|TARBALL REF [--public] [--insecure]",
+	"pull":  "berth pull REF LAYOUT_DIR|TARBALL [--public] [--insecure]",
 }
+
+// publicAPI says where --public finds the ECR Public API, for the help
+// of the verbs that call it.
+const publicAPI = "With --public, the ECR Public API is at --endpoint-url, else AWS_ENDPOINT_URL_ECR_PUBLIC,\n" +
+	"else AWS_ENDPOINT_URL_ECR (berth serves both APIs on one address; berth env exports that one)."
 
 // verbDocs say what each verb does, for its help.
 var verbDocs = map[string]string{
-	"retag": "Tags an image again: BatchGetImage, then PutImage of the byte-identical manifest\nunder each new tag. REPO@sha256:... names the image by digest. Prints REPO:TAG DIGEST per tag.",
-	"ls":    "Without REPO, lists the repositories (DescribeRepositories); with REPO, its images\n(DescribeImages). --output json prints the API's answer, all pages in one.",
-	"login": "Gets a token (GetAuthorizationToken) and writes it as the docker config's auths\nentry for the registry ($DOCKER_CONFIG/config.json, else ~/.docker/config.json).\n--registry HOST names the registry host (default: the proxyEndpoint's);\n--print prints the password only, as aws ecr get-login-password does.",
-	"push":  "Pushes the image of an OCI image layout directory or a docker-archive tarball\n(a file) to REF (host/repository:tag), authenticated by GetAuthorizationToken.\n--insecure talks plain HTTP to the registry.",
-	"pull":  "Pulls REF into an OCI image layout directory (created or added to) or, when the\ndestination ends in .tar, a docker-archive tarball.\n--insecure talks plain HTTP to the registry.",
+	"retag": "Tags an image again: BatchGetImage, then PutImage of the byte-identical manifest\n" +
+		"under each new tag. REPO@sha256:... names the image by digest. Prints REPO:TAG DIGEST per tag.\n\n" +
+		"--public retags in ECR Public, which has no BatchGetImage: the manifest is read byte for\n" +
+		"byte from the public registry endpoint the repository's URI names (DescribeRepositories),\n" +
+		"anonymously, as anyone may pull, then put with ECR Public's PutImage. --insecure talks\n" +
+		"plain HTTP to that endpoint.\n" + publicAPI,
+	"ls": "Without REPO, lists the repositories (DescribeRepositories); with REPO, its images\n" +
+		"(DescribeImages). --output json prints the API's answer, all pages in one.\n\n" +
+		"--public lists ECR Public's.\n" + publicAPI,
+	"login": "Gets a token (GetAuthorizationToken) and writes it as the docker config's auths\n" +
+		"entry for the registry ($DOCKER_CONFIG/config.json, else ~/.docker/config.json).\n" +
+		"--registry HOST names the registry host (default: the proxyEndpoint's);\n" +
+		"--print prints the password only, as aws ecr get-login-password does.\n\n" +
+		"--public logs in to the public registry endpoint with ECR Public's token (which needs\n" +
+		"sts:GetServiceBearerToken too), user AWS, as aws ecr-public get-login-password |\n" +
+		"docker login --username AWS --password-stdin does; the host is DescribeRegistries'\n" +
+		"registryUri's (public.ecr.aws on AWS), or --registry HOST.\n" + publicAPI,
+	"push": "Pushes the image of an OCI image layout directory or a docker-archive tarball\n" +
+		"(a file) to REF (host/repository:tag), authenticated by GetAuthorizationToken.\n" +
+		"--insecure talks plain HTTP to the registry.\n\n" +
+		"--public pushes to the public registry endpoint (REF host/alias/repository:tag),\n" +
+		"authenticated by ECR Public's GetAuthorizationToken.\n" + publicAPI,
+	"pull": "Pulls REF into an OCI image layout directory (created or added to) or, when the\n" +
+		"destination ends in .tar, a docker-archive tarball.\n" +
+		"--insecure talks plain HTTP to the registry.\n\n" +
+		"--public pulls from the public registry endpoint (REF host/alias/repository:tag)\n" +
+		"anonymously, as anyone may: no credentials, no API call.",
 }
 
 // Verbs lists the verbs RunVerb runs.
@@ -53,17 +84,17 @@ type verbArgs struct {
 	pos                               []string
 	endpoint, region, profile, output string
 	registry                          string
-	print, insecure, help             bool
+	print, insecure, help, public     bool
 }
 
 // verbFlags are the flags each verb takes besides --endpoint-url,
 // --region and --profile; true for the ones that take a value.
 var verbFlags = map[string]map[string]bool{
-	"retag": {},
-	"ls":    {"output": true},
-	"login": {"registry": true, "print": false},
-	"push":  {"insecure": false},
-	"pull":  {"insecure": false},
+	"retag": {"public": false, "insecure": false},
+	"ls":    {"output": true, "public": false},
+	"login": {"registry": true, "print": false, "public": false},
+	"push":  {"insecure": false, "public": false},
+	"pull":  {"insecure": false, "public": false},
 }
 
 func parseVerbArgs(verb string, args []string) (*verbArgs, error) {
@@ -122,6 +153,8 @@ func parseVerbArgs(verb string, args []string) (*verbArgs, error) {
 			a.print = true
 		case "insecure":
 			a.insecure = true
+		case "public":
+			a.public = true
 		}
 	}
 	if a.output != "table" && a.output != "json" {
@@ -185,19 +218,35 @@ func (m *Main) api(svcName string, a *verbArgs) (*api, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &api{m: m, svc: svc, inv: invocation{endpoint: a.endpoint, region: a.region, profile: a.profile}}, nil
+	endpoint := a.endpoint
+	if svcName == "ecr-public" && endpoint == "" && m.getenv("AWS_ENDPOINT_URL_ECR_PUBLIC") == "" {
+		// berth serves ECR Public on the ECR API's address, and berth
+		// env exports that one only.
+		endpoint = m.getenv("AWS_ENDPOINT_URL_ECR")
+	}
+	return &api{m: m, svc: svc, inv: invocation{endpoint: endpoint, region: a.region, profile: a.profile}}, nil
 }
 
-// call sends op with input (ready for the wire) and decodes the answer
-// into out (numbers as json.Number when out is an any), returning the
-// answer's bytes.
+// verbService is the API a verb calls: ECR Public's with --public.
+func verbService(a *verbArgs) string {
+	if a.public {
+		return "ecr-public"
+	}
+	return "ecr"
+}
+
+// call sends op with input (each structure's members put in the model's
+// order) and decodes the answer into out (numbers as json.Number when out
+// is an any), returning the answer's bytes.
 func (c *api) call(ctx context.Context, op string, input map[string]any, out any) ([]byte, error) {
 	o := c.svc.model.Operations[op]
 	if o == nil {
 		return nil, fmt.Errorf("the %s model has no operation %s", c.svc.name, op)
 	}
 	inv := c.inv
-	inv.input = input
+	if input != nil {
+		inv.input, _ = toObject(c.svc, o.Input, input).(*object)
+	}
 	body, err := c.m.call(ctx, c.svc, o, &inv)
 	if err != nil {
 		return nil, err
@@ -276,6 +325,9 @@ func (m *Main) retag(ctx context.Context, a *verbArgs) error {
 			return usagef("argument NEW_TAG: %q is not a tag", tag)
 		}
 	}
+	if a.public {
+		return m.retagPublic(ctx, a, repo, id)
+	}
 	c, err := m.api("ecr", a)
 	if err != nil {
 		return err
@@ -310,10 +362,16 @@ func (m *Main) retag(ctx context.Context, a *verbArgs) error {
 		return &serviceError{Code: code, Message: reason, Operation: "BatchGetImage"}
 	}
 	img := got.Images[0]
-	for _, tag := range a.pos[1:] {
-		in := map[string]any{"repositoryName": repo, "imageManifest": img.ImageManifest, "imageTag": tag}
-		if img.ImageManifestMediaType != "" {
-			in["imageManifestMediaType"] = img.ImageManifestMediaType
+	return m.putTags(ctx, c, repo, img.ImageManifest, img.ImageManifestMediaType, img.ImageID.ImageDigest, a.pos[1:])
+}
+
+// putTags puts the manifest under each tag (PutImage, of either API) and
+// prints REPO:TAG DIGEST for each.
+func (m *Main) putTags(ctx context.Context, c *api, repo, manifest, mediaType, digest string, tags []string) error {
+	for _, tag := range tags {
+		in := map[string]any{"repositoryName": repo, "imageManifest": manifest, "imageTag": tag}
+		if mediaType != "" {
+			in["imageManifestMediaType"] = mediaType
 		}
 		var put struct {
 			Image struct {
@@ -322,7 +380,7 @@ func (m *Main) retag(ctx context.Context, a *verbArgs) error {
 				} `json:"imageId"`
 			} `json:"image"`
 		}
-		digest := img.ImageID.ImageDigest
+		d := digest
 		if _, err := c.call(ctx, "PutImage", in, &put); err != nil {
 			var s *serviceError
 			// The same manifest under the same tag: already done.
@@ -330,11 +388,60 @@ func (m *Main) retag(ctx context.Context, a *verbArgs) error {
 				return err
 			}
 		} else if put.Image.ImageID.ImageDigest != "" {
-			digest = put.Image.ImageID.ImageDigest
+			d = put.Image.ImageID.ImageDigest
 		}
-		fmt.Fprintf(m.Stdout, "%s:%s %s\n", repo, tag, digest)
+		fmt.Fprintf(m.Stdout, "%s:%s %s\n", repo, tag, d)
 	}
 	return nil
+}
+
+// retagPublic retags in ECR Public, which has no BatchGetImage: the
+// manifest is read from the public registry endpoint, as anyone may pull
+// it (no token: a user who may put an image need not be allowed
+// sts:GetServiceBearerToken), with every manifest type accepted so it
+// comes back as it was pushed, and put again byte for byte with its media
+// type (Content-Type), which PutImage needs for a manifest without a
+// mediaType member.
+func (m *Main) retagPublic(ctx context.Context, a *verbArgs, repo string, id map[string]any) error {
+	c, err := m.api("ecr-public", a)
+	if err != nil {
+		return err
+	}
+	// The repository's URI names the endpoint: host/alias/repository.
+	var repos struct {
+		Repositories []struct {
+			RepositoryURI string `json:"repositoryUri"`
+		} `json:"repositories"`
+	}
+	if _, err := c.call(ctx, "DescribeRepositories", map[string]any{"repositoryNames": []any{repo}}, &repos); err != nil {
+		return err
+	}
+	if len(repos.Repositories) == 0 || repos.Repositories[0].RepositoryURI == "" {
+		return fmt.Errorf("the public repository %s has no repositoryUri: no public registry endpoint serves its images (berth serve --public-addr)", repo)
+	}
+	src := repos.Repositories[0].RepositoryURI
+	if d, ok := id["imageDigest"].(string); ok {
+		src += "@" + d
+	} else {
+		src += ":" + id["imageTag"].(string)
+	}
+	var nameOpts []name.Option
+	if a.insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	ref, err := name.ParseReference(src, nameOpts...)
+	if err != nil {
+		return fmt.Errorf("the repository's URI %s: %v", src, err)
+	}
+	rt, err := m.registryTransport()
+	if err != nil {
+		return err
+	}
+	desc, err := remote.Get(ref, remote.WithContext(ctx), remote.WithTransport(rt), remote.WithAuth(authn.Anonymous))
+	if err != nil {
+		return fmt.Errorf("reading %s: %v", ref, err)
+	}
+	return m.putTags(ctx, c, repo, string(desc.Manifest), string(desc.MediaType), desc.Digest.String(), a.pos[1:])
 }
 
 // ---- ls ----
@@ -343,7 +450,7 @@ func (m *Main) ls(ctx context.Context, a *verbArgs) error {
 	if len(a.pos) > 1 {
 		return usagef("Unknown options: %s", strings.Join(a.pos[1:], " "))
 	}
-	c, err := m.api("ecr", a)
+	c, err := m.api(verbService(a), a)
 	if err != nil {
 		return err
 	}
@@ -462,7 +569,7 @@ func (m *Main) login(ctx context.Context, a *verbArgs) error {
 	if len(a.pos) > 0 {
 		return usagef("Unknown options: %s", strings.Join(a.pos, " "))
 	}
-	c, err := m.api("ecr", a)
+	c, err := m.api(verbService(a), a)
 	if err != nil {
 		return err
 	}
@@ -475,6 +582,11 @@ func (m *Main) login(ctx context.Context, a *verbArgs) error {
 		return nil
 	}
 	host := registryHost(a.registry)
+	if host == "" && a.public {
+		if host, err = c.publicHost(ctx); err != nil {
+			return err
+		}
+	}
 	if host == "" {
 		host = registryHost(endpoint)
 	}
@@ -493,22 +605,60 @@ func (m *Main) login(ctx context.Context, a *verbArgs) error {
 	return nil
 }
 
-// token gets an authorization token: its user (AWS), password and the
-// registry's proxyEndpoint.
-func (c *api) token(ctx context.Context) (user, password, endpoint string, err error) {
+// publicHost is the public registry endpoint's host: DescribeRegistries'
+// registryUri is host/alias (public.ecr.aws/alias on AWS), or the alias
+// alone when nothing serves the registry's images.
+func (c *api) publicHost(ctx context.Context) (string, error) {
 	var out struct {
-		AuthorizationData []struct {
-			AuthorizationToken string `json:"authorizationToken"`
-			ProxyEndpoint      string `json:"proxyEndpoint"`
-		} `json:"authorizationData"`
+		Registries []struct {
+			RegistryURI string `json:"registryUri"`
+		} `json:"registries"`
 	}
-	if _, err := c.call(ctx, "GetAuthorizationToken", nil, &out); err != nil {
-		return "", "", "", err
+	if _, err := c.call(ctx, "DescribeRegistries", nil, &out); err != nil {
+		return "", err
 	}
-	if len(out.AuthorizationData) == 0 {
-		return "", "", "", fmt.Errorf("the answer to GetAuthorizationToken has no authorizationData")
+	if len(out.Registries) > 0 {
+		if host, _, ok := strings.Cut(out.Registries[0].RegistryURI, "/"); ok && host != "" {
+			return host, nil
+		}
 	}
-	d := out.AuthorizationData[0]
+	return "", fmt.Errorf("DescribeRegistries names no public registry endpoint (no host in its registryUri); name it with --registry HOST")
+}
+
+// authorizationData is one token of GetAuthorizationToken.
+type authorizationData struct {
+	AuthorizationToken string `json:"authorizationToken"`
+	ProxyEndpoint      string `json:"proxyEndpoint"`
+}
+
+// token gets an authorization token: its user (AWS), password and the
+// registry's proxyEndpoint. ECR answers a list of tokens; ECR Public one,
+// without a proxyEndpoint.
+func (c *api) token(ctx context.Context) (user, password, endpoint string, err error) {
+	var d authorizationData
+	if c.svc.name == "ecr-public" {
+		var out struct {
+			AuthorizationData *authorizationData `json:"authorizationData"`
+		}
+		if _, err := c.call(ctx, "GetAuthorizationToken", nil, &out); err != nil {
+			return "", "", "", err
+		}
+		if out.AuthorizationData == nil {
+			return "", "", "", fmt.Errorf("the answer to GetAuthorizationToken has no authorizationData")
+		}
+		d = *out.AuthorizationData
+	} else {
+		var out struct {
+			AuthorizationData []authorizationData `json:"authorizationData"`
+		}
+		if _, err := c.call(ctx, "GetAuthorizationToken", nil, &out); err != nil {
+			return "", "", "", err
+		}
+		if len(out.AuthorizationData) == 0 {
+			return "", "", "", fmt.Errorf("the answer to GetAuthorizationToken has no authorizationData")
+		}
+		d = out.AuthorizationData[0]
+	}
 	raw, err := base64.StdEncoding.DecodeString(d.AuthorizationToken)
 	if err != nil {
 		return "", "", "", fmt.Errorf("the authorization token is not base64: %v", err)

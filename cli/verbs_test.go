@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,12 +23,20 @@ type fakeECR struct {
 	mu       sync.Mutex
 	requests map[string][]string
 	answer   func(op string, n int, body string) (int, string)
+	// targets are the X-Amz-Target headers, scopes the credential scopes
+	// of the signatures, in the order of the requests.
+	targets, scopes []string
 }
 
 func (f *fakeECR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerRegistry_V20150921.")
+	target := r.Header.Get("X-Amz-Target")
+	op := target[strings.LastIndex(target, ".")+1:]
+	_, scope, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	scope, _, _ = strings.Cut(scope, ",")
 	f.mu.Lock()
+	f.targets = append(f.targets, target)
+	f.scopes = append(f.scopes, scope)
 	f.requests[op] = append(f.requests[op], string(body))
 	n := len(f.requests[op])
 	f.mu.Unlock()
@@ -101,7 +111,7 @@ func TestRetag(t *testing.T) {
 			}}, "failures": []any{}})
 			return 200, string(b)
 		case "PutImage":
-			if strings.Contains(body, `"imageTag":"already"`) {
+			if strings.Contains(body, `"imageTag": "already"`) {
 				return 400, `{"__type":"ImageAlreadyExistsException","message":"Image with digest 'sha256:1111' and tag 'already' already exists"}`
 			}
 			return 200, `{"image":{"imageId":{"imageDigest":"sha256:1111","imageTag":"x"}}}`
@@ -184,7 +194,7 @@ func TestLs(t *testing.T) {
 		switch {
 		case op == "DescribeRepositories" && !strings.Contains(body, "nextToken"):
 			return 200, `{"repositories":[{"repositoryName":"zeta","repositoryUri":"h:5000/zeta","createdAt":1700000000.5}],"nextToken":"page2"}`
-		case op == "DescribeRepositories" && strings.Contains(body, `"nextToken":"page2"`):
+		case op == "DescribeRepositories" && strings.Contains(body, `"nextToken": "page2"`):
 			return 200, `{"repositories":[{"repositoryUri":"h:5000/alpha","repositoryName":"alpha","createdAt":1600000000}]}`
 		case op == "DescribeImages":
 			return 200, `{"imageDetails":[
@@ -240,7 +250,7 @@ func TestLs(t *testing.T) {
 	if stdout != want {
 		t.Errorf("ls team/app printed\n%s\nwant\n%s", stdout, want)
 	}
-	if got := f.requests["DescribeImages"][0]; got != `{"repositoryName":"team/app"}` {
+	if got := f.requests["DescribeImages"][0]; got != `{"repositoryName": "team/app"}` {
 		t.Errorf("DescribeImages %s", got)
 	}
 
@@ -342,8 +352,156 @@ func TestHumanSizeAndProgress(t *testing.T) {
 func TestVerbHelp(t *testing.T) {
 	for _, v := range Verbs() {
 		code, stdout, _ := runVerb(t, &fakeECR{}, nil, v, "--help")
-		if code != 0 || !strings.HasPrefix(stdout, "usage: "+verbUsages[v]) {
+		if code != 0 || !strings.HasPrefix(stdout, "usage: "+verbUsages[v]) || !strings.Contains(stdout, "--public") {
 			t.Errorf("%s --help: exit %d, %q", v, code, stdout)
 		}
 	}
 }
+
+// TestLsPublic: --public calls ECR Public (its target, signed for
+// us-east-1/ecr-public whatever the region), page by page, at the ECR
+// endpoint berth env exports when no ECR Public one is set.
+func TestLsPublic(t *testing.T) {
+	f := &fakeECR{answer: func(op string, n int, body string) (int, string) {
+		if !strings.Contains(body, "nextToken") {
+			return 200, `{"repositories":[{"repositoryName":"b","repositoryUri":"h:5001/al/b","createdAt":1700000000}],"nextToken":"p2"}`
+		}
+		return 200, `{"repositories":[{"repositoryName":"a","repositoryUri":"h:5001/al/a","createdAt":1600000000}]}`
+	}}
+	code, stdout, stderr := runVerb(t, f, nil, "ls", "--public")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := "NAME  URI          CREATED\na     h:5001/al/a  2020-09-13T12:26:40Z\nb     h:5001/al/b  2023-11-14T22:13:20Z\n"; stdout != want {
+		t.Errorf("ls --public printed\n%s\nwant\n%s", stdout, want)
+	}
+	if len(f.targets) != 2 || f.targets[0] != "SpencerFrontendService.DescribeRepositories" || !strings.HasSuffix(f.scopes[0], "/us-east-1/ecr-public/aws4_request") {
+		t.Errorf("targets %v, scopes %v", f.targets, f.scopes)
+	}
+}
+
+func TestLoginPublic(t *testing.T) {
+	token := base64.StdEncoding.EncodeToString([]byte("AWS:pub-pass"))
+	registryURI := "public.example:5001/alias"
+	f := &fakeECR{answer: func(op string, n int, body string) (int, string) {
+		switch op {
+		case "GetAuthorizationToken":
+			// ECR Public's: one object, no proxyEndpoint.
+			return 200, `{"authorizationData":{"authorizationToken":"` + token + `","expiresAt":1700000000}}`
+		case "DescribeRegistries":
+			return 200, `{"registries":[{"registryId":"1","registryUri":"` + registryURI + `","aliases":[]}]}`
+		}
+		return 400, `{"__type":"UnknownOperationException"}`
+	}}
+	dir := filepath.Join(t.TempDir(), "docker")
+	env := map[string]string{"DOCKER_CONFIG": dir}
+	if code, stdout, stderr := runVerb(t, f, env, "login", "--public"); code != 0 || stdout != "Login Succeeded\n" {
+		t.Fatalf("exit %d, %q, %q", code, stdout, stderr)
+	}
+	var cfg struct{ Auths map[string]map[string]string }
+	data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	json.Unmarshal(data, &cfg)
+	if len(cfg.Auths) != 1 || cfg.Auths["public.example:5001"]["auth"] != token {
+		t.Errorf("config.json %s", data)
+	}
+	if code, stdout, _ := runVerb(t, f, env, "login", "--public", "--print"); code != 0 || stdout != "pub-pass\n" {
+		t.Errorf("login --public --print: exit %d, %q", code, stdout)
+	}
+	if len(f.requests["DescribeRegistries"]) != 1 {
+		t.Errorf("DescribeRegistries sent %d times; --print needs no host", len(f.requests["DescribeRegistries"]))
+	}
+	// No endpoint serves the registry's images: its URI is the alias.
+	registryURI = "alias"
+	if code, _, stderr := runVerb(t, f, env, "login", "--public"); code != ExitOther || !strings.Contains(stderr, "--registry HOST") {
+		t.Errorf("no public endpoint: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := runVerb(t, f, env, "login", "--public", "--registry", "other.example"); code != 0 {
+		t.Errorf("--registry: exit %d, %q", code, stderr)
+	}
+}
+
+// TestRetagPublic reads the manifest from the public endpoint (every
+// manifest type accepted, no credentials) and puts its bytes and media
+// type through ECR Public's PutImage.
+func TestRetagPublic(t *testing.T) {
+	var accepts []string
+	var paths []string
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.URL.Path)
+		if r.Header.Get("Authorization") != "" {
+			t.Errorf("the registry was sent credentials: %s", r.Header.Get("Authorization"))
+		}
+		switch r.URL.Path {
+		case "/v2/":
+			return
+		case "/v2/al/team/app/manifests/v1", "/v2/al/team/app/manifests/" + digestOf(storedManifest):
+			accepts = append(accepts, r.Header.Get("Accept"))
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			w.Header().Set("Docker-Content-Digest", digestOf(storedManifest))
+			if r.Method == http.MethodGet {
+				io.WriteString(w, storedManifest)
+			}
+			return
+		}
+		w.WriteHeader(404)
+		io.WriteString(w, `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}`)
+	}))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	f := &fakeECR{answer: func(op string, n int, body string) (int, string) {
+		switch op {
+		case "DescribeRepositories":
+			return 200, `{"repositories":[{"repositoryName":"team/app","repositoryUri":"` + host + `/al/team/app"}]}`
+		case "PutImage":
+			if strings.Contains(body, `"imageTag": "v1"`) {
+				return 400, `{"__type":"ImageAlreadyExistsException","message":"exists"}`
+			}
+			return 200, `{"image":{"imageId":{"imageDigest":"` + digestOf(storedManifest) + `"}}}`
+		}
+		return 400, `{"__type":"UnknownOperationException"}`
+	}}
+	code, stdout, stderr := runVerb(t, f, nil, "retag", "--public", "team/app:v1", "prod", "v1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	d := digestOf(storedManifest)
+	if want := "team/app:prod " + d + "\nteam/app:v1 " + d + "\n"; stdout != want {
+		t.Errorf("stdout %q, want %q", stdout, want)
+	}
+	if got := f.requests["DescribeRepositories"]; len(got) != 1 || got[0] != `{"repositoryNames": ["team/app"]}` {
+		t.Errorf("DescribeRepositories %v", got)
+	}
+	for i, tag := range []string{"prod", "v1"} {
+		var put map[string]string
+		json.Unmarshal([]byte(f.requests["PutImage"][i]), &put)
+		if put["imageManifest"] != storedManifest || put["imageTag"] != tag || put["repositoryName"] != "team/app" ||
+			put["imageManifestMediaType"] != "application/vnd.oci.image.manifest.v1+json" {
+			t.Errorf("PutImage %d: %s", i, f.requests["PutImage"][i])
+		}
+	}
+	if len(accepts) == 0 {
+		t.Fatalf("no manifest read; paths %v", paths)
+	}
+	for _, mt := range []string{"application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+		"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json"} {
+		if !strings.Contains(accepts[0], mt) {
+			t.Errorf("Accept %q lacks %s", accepts[0], mt)
+		}
+	}
+	for _, target := range f.targets {
+		if !strings.HasPrefix(target, "SpencerFrontendService.") {
+			t.Errorf("called %s", target)
+		}
+	}
+
+	// By digest; a missing tag is the registry's error (255).
+	if code, stdout, stderr := runVerb(t, f, nil, "retag", "--public", "team/app@"+d, "again"); code != 0 || stdout != "team/app:again "+d+"\n" {
+		t.Errorf("by digest: exit %d, %q, %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = runVerb(t, f, nil, "retag", "--public", "team/app:nope", "x")
+	if code != ExitOther || stdout != "" || !strings.Contains(stderr, host+"/al/team/app:nope") || !strings.Contains(stderr, "MANIFEST_UNKNOWN") {
+		t.Errorf("a missing tag: exit %d, %q, %q", code, stdout, stderr)
+	}
+}
+
+func digestOf(s string) string { return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(s))) }

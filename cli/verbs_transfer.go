@@ -44,7 +44,7 @@ type transfer struct {
 	rt   http.RoundTripper
 }
 
-func (m *Main) transfer(ctx context.Context, a *verbArgs, refArg string) (*transfer, error) {
+func (m *Main) transfer(ctx context.Context, a *verbArgs, refArg string, pulling bool) (*transfer, error) {
 	var nameOpts []name.Option
 	if a.insecure {
 		nameOpts = append(nameOpts, name.Insecure)
@@ -53,22 +53,27 @@ func (m *Main) transfer(ctx context.Context, a *verbArgs, refArg string) (*trans
 	if err != nil {
 		return nil, usagef("argument REF: %v", err)
 	}
-	c, err := m.api("ecr", a)
-	if err != nil {
-		return nil, err
-	}
-	user, password, _, err := c.token(ctx)
-	if err != nil {
-		return nil, err
-	}
 	rt, err := m.registryTransport()
 	if err != nil {
 		return nil, err
 	}
-	return &transfer{ref: ref, rt: rt, opts: []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuth(&authn.Basic{Username: user, Password: password}),
-	}}, nil
+	var auth authn.Authenticator = authn.Anonymous
+	// The public endpoint serves pulls to anyone: a pull from it needs
+	// no credentials, so it makes no call. Anything else takes a token
+	// of the API, whose password the registry exchanges at its token
+	// endpoint (the public one) or takes as Basic (the private one).
+	if !(a.public && pulling) {
+		c, err := m.api(verbService(a), a)
+		if err != nil {
+			return nil, err
+		}
+		user, password, _, err := c.token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		auth = &authn.Basic{Username: user, Password: password}
+	}
+	return &transfer{ref: ref, rt: rt, opts: []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}}, nil
 }
 
 // registryTransport is remote's default transport, trusting AWS_CA_BUNDLE
@@ -104,7 +109,7 @@ func (m *Main) push(ctx context.Context, a *verbArgs) error {
 	if _, err := os.Stat(src); err != nil {
 		return usagef("argument LAYOUT_DIR|TARBALL: %v", err)
 	}
-	t, err := m.transfer(ctx, a, refArg)
+	t, err := m.transfer(ctx, a, refArg, false)
 	if err != nil {
 		return err
 	}
@@ -188,7 +193,7 @@ func (m *Main) pull(ctx context.Context, a *verbArgs) error {
 		return usagef("pull takes a reference and a destination: %s", verbUsages["pull"])
 	}
 	refArg, dest := a.pos[0], a.pos[1]
-	t, err := m.transfer(ctx, a, refArg)
+	t, err := m.transfer(ctx, a, refArg, true)
 	if err != nil {
 		return err
 	}
