@@ -407,8 +407,8 @@ func (t *Tx) stringPage(ctx context.Context, p berth.Page, q string, args ...any
 // ListReferrers implements berth.ManifestTx.
 //
 // The query is shaped for the partial index manifests_subject: the
-// redundant subject <> '' (a planner cannot know that a bound digest is
-// not ''), and the order by digest made here, not in SQL, where it led
+// redundant subject <> ” (a planner cannot know that a bound digest is
+// not ”), and the order by digest made here, not in SQL, where it led
 // SQLite to walk every manifest of the repository by its primary key.
 func (t *Tx) ListReferrers(ctx context.Context, repo, digest string) ([]berth.Manifest, error) {
 	id, err := t.repoID(ctx, repo)
