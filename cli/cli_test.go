@@ -280,13 +280,7 @@ func answer(t *testing.T, status int, body string, args ...string) (int, string,
 		io.WriteString(w, body)
 	}))
 	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_DEFAULT_REGION", "eu-west-1")
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_SESSION_TOKEN", "")
+	fakeAWSEnv(t, "eu-west-1")
 	var stdout, stderr bytes.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr}
 	code := m.Run(context.Background(), "ecr", append(args, "--endpoint-url", srv.URL))
@@ -386,4 +380,16 @@ func inputJSON(svc *service, op *awsproto.Operation, inv *invocation) string {
 	}
 	pyDumps(&b, op.Input, in)
 	return b.String()
+}
+
+// fakeAWSEnv gives a test fixed credentials and region, and no shared
+// config or credentials files, so the machine's own never count.
+func fakeAWSEnv(t *testing.T, region string) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_DEFAULT_REGION", region)
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
 }

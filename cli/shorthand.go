@@ -270,15 +270,27 @@ func (p *shorthandParser) hashLiteral() (any, error) {
 	return kv, nil
 }
 
+// quotedValue reads a single- or double-quoted value if one starts here;
+// ok reports whether one did.
+func (p *shorthandParser) quotedValue() (v any, ok bool, err error) {
+	if p.eof() {
+		return nil, false, nil
+	}
+	switch p.cur() {
+	case '\'':
+		v, err = p.quoted('\'', "singled quoted")
+	case '"':
+		v, err = p.quoted('"', "double quoted")
+	default:
+		return nil, false, nil
+	}
+	return v, true, err
+}
+
 // firstValue = value / single-quoted-value / double-quoted-value
 func (p *shorthandParser) firstValue() (any, error) {
-	if !p.eof() {
-		switch p.cur() {
-		case '\'':
-			return p.quoted('\'', "singled quoted")
-		case '"':
-			return p.quoted('"', "double quoted")
-		}
+	if v, ok, err := p.quotedValue(); ok {
+		return v, err
 	}
 	n := p.match(isStartWord, isFirstFollow)
 	if n == 0 {
@@ -288,13 +300,8 @@ func (p *shorthandParser) firstValue() (any, error) {
 }
 
 func (p *shorthandParser) secondValue() (any, error) {
-	if !p.eof() {
-		switch p.cur() {
-		case '\'':
-			return p.quoted('\'', "singled quoted")
-		case '"':
-			return p.quoted('"', "double quoted")
-		}
+	if v, ok, err := p.quotedValue(); ok {
+		return v, err
 	}
 	n := p.match(isStartWord, isSecondFollow)
 	if n == 0 {

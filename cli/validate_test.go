@@ -26,11 +26,7 @@ func TestParamErrorsMatchAWSCLI(t *testing.T) {
 		io.WriteString(w, "{}")
 	}))
 	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_DEFAULT_REGION", "us-east-1")
+	fakeAWSEnv(t, "us-east-1")
 	bin := filepath.Join(t.TempDir(), "val-bytes.bin")
 	os.WriteFile(bin, []byte("a'b\x00\xff"), 0o600)
 	for _, tc := range []struct {

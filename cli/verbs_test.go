@@ -55,13 +55,7 @@ func runVerb(t *testing.T, f *fakeECR, env map[string]string, verb string, args 
 	}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_DEFAULT_REGION", "eu-west-1")
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_SESSION_TOKEN", "")
+	fakeAWSEnv(t, "eu-west-1")
 	var stdout, stderr bytes.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string {
 		if k == "AWS_ENDPOINT_URL_ECR" {

@@ -19,14 +19,7 @@ import (
 // flags and their errors, --output text and table, --query on the merged
 // answer.
 func TestCLIPaginationMatchesAWSCLI(t *testing.T) {
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH")
-	}
-	bin, err := buildBerth()
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsBin, bin := awsAndBerth(t)
 	e := startWith(t, func(c *serverConfig) { c.PublicAddr = "127.0.0.1:0" })
 	c := newCLIRunner(t, e)
 	for i := range 120 {
@@ -164,14 +157,7 @@ var overstrike = regexp.MustCompile(".\b")
 // left out, the paging flags documented, the paginated-operation
 // paragraph.
 func TestCLIPaginatedHelpMatchesAWSCLI(t *testing.T) {
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH")
-	}
-	bin, err := buildBerth()
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsBin, bin := awsAndBerth(t)
 	help := func(bin, op string) string {
 		cmd := exec.Command(bin, "ecr", op, "help")
 		cmd.Env = append(cmd.Environ(), "PAGER=cat", "MANPAGER=cat", "AWS_DEFAULT_REGION="+testRegion)

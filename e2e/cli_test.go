@@ -187,14 +187,7 @@ func TestCLISeedFlow(t *testing.T) {
 // TestCLIMatchesAWSCLI runs the same calls through the AWS CLI and berth
 // ecr against one berth and wants the same output.
 func TestCLIMatchesAWSCLI(t *testing.T) {
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH")
-	}
-	bin, err := buildBerth()
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsBin, bin := awsAndBerth(t)
 	e := start(t)
 	c := newCLIRunner(t, e)
 	createdAt := regexp.MustCompile(`"createdAt": [0-9.]+`)
@@ -319,14 +312,7 @@ func newRecorderRunner(t *testing.T) (*cliRunner, *recorder, string) {
 // the same order, the JSON spelled as Python's json.dumps), and the same
 // output.
 func TestCLIShorthandMatchesAWSCLI(t *testing.T) {
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH")
-	}
-	bin, err := buildBerth()
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsBin, bin := awsAndBerth(t)
 	c, rec, url := newRecorderRunner(t)
 	os.WriteFile(filepath.Join(c.dir, "about.md"), []byte("# About\n\nIt's \"quoted\", with commas.\n"), 0o600)
 	for _, args := range [][]string{
@@ -367,14 +353,7 @@ func TestCLIShorthandMatchesAWSCLI(t *testing.T) {
 // the same stderr byte for byte from berth, no request sent by either, and
 // v2's exit code: 252 (v1 exits 255).
 func TestCLIValidationMatchesAWSCLI(t *testing.T) {
-	awsBin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH")
-	}
-	bin, err := buildBerth()
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsBin, bin := awsAndBerth(t)
 	v1 := awsV1(t, awsBin)
 	c, rec, url := newRecorderRunner(t)
 	for _, tc := range []struct {
@@ -425,4 +404,18 @@ func TestCLIValidationMatchesAWSCLI(t *testing.T) {
 			t.Errorf("%s:\naws (exit %d):\n%s%s\nberth (exit %d):\n%s%s", strings.Join(tc.args, " "), aCode, aOut, aErr, bCode, bOut, bErr)
 		}
 	}
+}
+
+// awsAndBerth is the AWS CLI on PATH (or a skip) and berth built, for the
+// tests that compare the two.
+func awsAndBerth(t *testing.T) (awsBin, bin string) {
+	t.Helper()
+	awsBin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not on PATH")
+	}
+	if bin, err = buildBerth(); err != nil {
+		t.Fatal(err)
+	}
+	return awsBin, bin
 }
