@@ -173,6 +173,17 @@ func (f *inFlight) release(key string) {
 	}
 }
 
+// total is what all clients have in flight.
+func (f *inFlight) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, v := range f.n {
+		n += v
+	}
+	return n
+}
+
 // connState counts open connections for MaxConnections.
 func (m *Server) connState(_ net.Conn, st http.ConnState) {
 	switch st {

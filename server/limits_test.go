@@ -32,6 +32,11 @@ func startLimited(t *testing.T, change func(*Limits)) *Server {
 
 // limitCount reads berth_limit_triggers_total{limit} from /metrics.
 func limitCount(t *testing.T, s *Server, limit string) string {
+	return metricValue(t, s, `berth_limit_triggers_total{limit="`+limit+`"}`)
+}
+
+// metricValue reads one series' value from /metrics ("0" when absent).
+func metricValue(t *testing.T, s *Server, series string) string {
 	resp, err := http.Get(s.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +44,7 @@ func limitCount(t *testing.T, s *Server, limit string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, `berth_limit_triggers_total{limit="`+limit+`"} `); ok {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
 			return v
 		}
 	}
@@ -185,16 +190,17 @@ func TestUploadsPerClient(t *testing.T) {
 			"Content-Type: application/x-amz-json-1.1\r\nContent-Length: " + fmt.Sprint(length) + "\r\n\r\n" + body
 	}
 	first := rawConn(t, s, part("{", 100)) // in flight: its body is not all there
-	// Once the first has reached berth, a second is refused.
-	for i := 0; ; i++ {
-		resp, err := http.ReadResponse(bufio.NewReader(rawConn(t, s, part("{}", 2))), nil)
-		if err == nil && resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("X-Amzn-ErrorType") == "ThrottlingException" {
-			break
-		}
+	// Wait until it has reached berth: a second sent before that would
+	// take the slot itself and the first would be the one refused.
+	for i := 0; metricValue(t, s, "berth_upload_requests_sending") != "1"; i++ {
 		if i == 1000 {
-			t.Fatalf("a second upload at once: %v %v", resp, err)
+			t.Fatal("the first upload never reached berth")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(rawConn(t, s, part("{}", 2))), nil)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-Amzn-ErrorType") != "ThrottlingException" {
+		t.Fatalf("a second upload at once: %v %v", resp, err)
 	}
 	first.Close()
 	for i := 0; ; i++ {

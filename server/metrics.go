@@ -94,6 +94,14 @@ func (m *metrics) uploadsGauge(count func(context.Context) (int, error)) {
 	}))
 }
 
+// sendingGauge reports the requests sending blob bytes now, the ones
+// max-uploads-per-client caps.
+func (m *metrics) sendingGauge(f *inFlight) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "berth_upload_requests_sending",
+		Help: "Requests sending blob bytes now, the ones max-uploads-per-client caps (counted when that cap is on)."},
+		func() float64 { return float64(f.total()) }))
+}
+
 func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
 
 // operation names a request for metrics, with bounded cardinality.

@@ -174,6 +174,7 @@ func (m *Server) Run(ctx context.Context) (err error) {
 	mux.Handle("/v2/", oci.New(reg, authn, m.log))
 	mux.HandleFunc(ecr.DownloadPrefix, api.Download)
 	m.metrics.uploadsGauge(reg.CountUploads)
+	m.metrics.sendingGauge(&m.uploads)
 	gcm, lm := m.metrics.gc(reg), m.metrics.lifecycle()
 	m.reg, m.gcm = reg, gcm
 	mux.Handle("GET /metrics", m.metrics.handler())
