@@ -18,6 +18,14 @@ import (
 var httpClient = &http.Client{Transport: &http.Transport{
 	MaxIdleConns: 256, MaxIdleConnsPerHost: 256, DisableCompression: true,
 	WriteBufferSize: 1 << 20, ReadBufferSize: 1 << 20,
+}, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	// A redirect to a presigned URL elsewhere carries its own
+	// authorization: Go would forward the registry's (same host name,
+	// another port), and S3 refuses a request with two.
+	if req.URL.Host != via[0].URL.Host {
+		req.Header.Del("Authorization")
+	}
+	return nil
 }}
 
 // pool is one large random buffer; blobs are slices of it made unique by
@@ -54,7 +62,7 @@ func newBlob(size int) blob {
 func (t *target) request(method, path string, body io.Reader, size int64, hdr ...string) (*http.Response, error) {
 	u := path
 	if !strings.HasPrefix(path, "http") {
-		u = t.url + path
+		u = t.base() + path
 	}
 	req, err := http.NewRequest(method, u, body)
 	if err != nil {
@@ -114,7 +122,7 @@ func (t *target) location(resp *http.Response) string {
 	if strings.HasPrefix(loc, "http") {
 		return loc
 	}
-	return t.url + loc
+	return t.base() + loc
 }
 
 func withQuery(loc, key, value string) string {

@@ -32,15 +32,21 @@ type scaleOut struct {
 }
 
 // scale-out figure sizes: the contention the issue names (1,000 manifest
-// PUTs into one repository, 32 at a time).
-type scaleSizes struct{ c1, c32, gets int }
+// PUTs into one repository, 32 at a time), and 64 MiB blobs.
+type scaleSizes struct{ c1, c32, gets, blob, blobs, tags int }
+
+// berth runs as two replicas on the same stores, as a team that outgrew
+// one machine runs it; Distribution runs as one process (it keeps nothing
+// but the bucket, so a second would add only CPU, which on two cores both
+// share with the load generator).
+const scaleReplicas = 2
 
 func runScaleOut(o options) error {
-	sz := scaleSizes{c1: 400, c32: 1000, gets: 10000}
+	sz := scaleSizes{c1: 400, c32: 1000, gets: 10000, blob: 64 * mib, blobs: 4, tags: 1000}
 	if o.quick {
-		sz = scaleSizes{c1: 20, c32: 64, gets: 64}
+		sz = scaleSizes{c1: 20, c32: 64, gets: 64, blob: mib, blobs: 1, tags: 20}
 	}
-	initPool(mib)
+	initPool(sz.blob)
 	if !o.embedded && (o.postgres == "" || o.s3 == "") {
 		return fmt.Errorf("--scaleout needs -postgres and -s3 (bench/run sets them from scripts/services)")
 	}
@@ -64,20 +70,7 @@ func runScaleOut(o options) error {
 		berths = append(berths, struct{ name, bin string }{"berth before", o.before})
 	}
 	for i, b := range berths {
-		var stores []string
-		if !o.embedded {
-			dsn, drop, err := pgtest.Create(o.postgres)
-			if err != nil {
-				return err
-			}
-			so.cleanup = append(so.cleanup, drop)
-			blobs, err := s3Prefix(o.s3, fmt.Sprintf("bench-%d-berth%d", run, i))
-			if err != nil {
-				return err
-			}
-			stores = []string{"--metadata", dsn, "--blobs", blobs}
-		}
-		t, err := startBerthAs(b.name, b.bin, filepath.Join(work, fmt.Sprint("berth", i)), stores...)
+		t, err := so.startBerth(b.name, b.bin, filepath.Join(work, fmt.Sprint("berth", i)), fmt.Sprintf("bench-%d-berth%d", run, i))
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.name, err)
 		}
@@ -93,8 +86,12 @@ func runScaleOut(o options) error {
 			return err
 		}
 		so.targets = append(so.targets, t)
+		// The same bucket and prefix served without redirects.
+		if t.direct, err = startDistributionWith(o.peerS3, filepath.Join(work, "distribution-direct"), driver+"  redirect:\n    disable: true\n"); err != nil {
+			return err
+		}
 	}
-	const repo = "bench/app"
+	const repo, tagRepo = "bench/app", "bench/tags"
 	imgs := map[string]smallImage{}
 	for _, t := range so.targets {
 		img, err := prepareImage(t, repo)
@@ -102,12 +99,27 @@ func runScaleOut(o options) error {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
 		imgs[t.name] = img
+		// A repository of its own with a known number of tags for the
+		// tags list, which the PUT figures do not grow.
+		tagImg, err := prepareImage(t, tagRepo)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		if _, _, err := load(sz.tags, 8, func(i int) error {
+			return t.putManifest(tagRepo, fmt.Sprintf("t%05d", i), tagImg.manifest(i))
+		}); err != nil {
+			return fmt.Errorf("%s: %d tags: %w", t.name, sz.tags, err)
+		}
 	}
+	mb := sz.blob / mib
 	for round := 0; round < o.rounds; round++ {
 		log.Printf("scale-out round %d of %d", round+1, o.rounds)
 		for k := range so.targets {
 			t := so.targets[(k+round)%len(so.targets)]
 			img := imgs[t.name]
+			if err := so.blobFigures(t, repo, sz, mb); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
 			for _, c := range []struct{ n, conc int }{{sz.c1, 1}, {sz.c32, 32}} {
 				base := int(manifestSeq.Add(int64(c.n))) - c.n
 				for i := 0; i < c.n && len(t.tags) < 100; i++ {
@@ -124,18 +136,27 @@ func runScaleOut(o options) error {
 			so.figure(t, "Manifest GET by tag, c=32", sz.gets, 32, func(i int) error {
 				return t.getManifest(repo, t.tags[i%len(t.tags)])
 			})
+			so.figure(t, fmt.Sprintf("Tags list, first page of 100 of %d tags, c=32", sz.tags), sz.gets/4, 32, func(i int) error {
+				return t.tagsPage(tagRepo, 100, "")
+			})
+			so.figure(t, fmt.Sprintf("Tags list, all %d tags in one answer, c=32", sz.tags), sz.gets/10, 32, func(i int) error {
+				return t.tagsPage(tagRepo, sz.tags, "")
+			})
 			if t.name == "distribution" {
 				continue
 			}
-			client := ecrClient(t)
+			var clients []*ecr.Client
+			for _, p := range t.processes() {
+				clients = append(clients, ecrClient(p))
+			}
 			base = int(manifestSeq.Add(int64(sz.c32))) - sz.c32
 			so.figure(t, fmt.Sprintf("ECR PutImage, %d distinct tags, c=32", sz.c32), sz.c32, 32, func(i int) error {
 				m := string(img.manifest(base + i))
-				_, err := client.PutImage(context.Background(), &ecr.PutImageInput{RepositoryName: aws.String(repo), ImageManifest: &m, ImageTag: aws.String(fmt.Sprintf("e%d", base+i))})
+				_, err := clients[i%len(clients)].PutImage(context.Background(), &ecr.PutImageInput{RepositoryName: aws.String(repo), ImageManifest: &m, ImageTag: aws.String(fmt.Sprintf("e%d", base+i))})
 				return err
 			})
 			so.figure(t, "ECR BatchGetImage, c=32", sz.gets, 32, func(i int) error {
-				_, err := client.BatchGetImage(context.Background(), &ecr.BatchGetImageInput{RepositoryName: aws.String(repo),
+				_, err := clients[i%len(clients)].BatchGetImage(context.Background(), &ecr.BatchGetImageInput{RepositoryName: aws.String(repo),
 					ImageIds: []types.ImageIdentifier{{ImageTag: aws.String(t.tags[i%len(t.tags)])}}})
 				return err
 			})
@@ -150,6 +171,99 @@ func runScaleOut(o options) error {
 		if n := sum(so.r.data[f]["berth"]); so.r.units[f] == "count" && n > 0 {
 			return fmt.Errorf("berth: %s: %.0f", f, n)
 		}
+	}
+	return nil
+}
+
+// startBerth runs berth as scaleReplicas processes on one database and
+// one prefix of the bucket (blob GETs redirected to presigned URLs, the
+// default), and as many more on the same stores with redirect=false for
+// the pulls through the registry. On -embedded it is one process.
+func (so *scaleOut) startBerth(name, bin, dir, prefix string) (*target, error) {
+	if so.o.embedded {
+		return startBerthAs(name, bin, dir)
+	}
+	dsn, drop, err := pgtest.Create(so.o.postgres)
+	if err != nil {
+		return nil, err
+	}
+	so.cleanup = append(so.cleanup, drop)
+	blobs, err := s3Prefix(so.o.s3, prefix)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s3.ParseURL(blobs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s3.CreateBucket(context.Background(), c); err != nil {
+		return nil, err
+	}
+	group := func(suffix, blobs string) (*target, error) {
+		var first *target
+		for r := 0; r < scaleReplicas; r++ {
+			t, err := startBerthAs(name, bin, filepath.Join(dir, fmt.Sprintf("%s%d", suffix, r)), "--metadata", dsn, "--blobs", blobs)
+			if err != nil {
+				if first != nil {
+					first.stop()
+				}
+				return nil, err
+			}
+			if first == nil {
+				first = t
+			} else {
+				first.replicas = append(first.replicas, t)
+			}
+		}
+		return first, nil
+	}
+	t, err := group("redirect", blobs)
+	if err != nil {
+		return nil, err
+	}
+	if t.direct, err = group("direct", withQuery(blobs, "redirect", "false")); err != nil {
+		t.stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+// blobFigures pushes sz.blobs blobs of sz.blob bytes (alternating
+// replicas between an upload's steps, as a load balancer would), then
+// pulls each once with redirects to presigned URLs and once through the
+// registry.
+func (so *scaleOut) blobFigures(t *target, repo string, sz scaleSizes, mb int) error {
+	mbps, blobs, err := pushFigure(t, repo, sz.blob, sz.blobs, 0)
+	if err != nil {
+		return err
+	}
+	so.r.add(fmt.Sprintf("Blob push, %d MiB, monolithic", mb), "MB/s", t.name, mbps)
+	for _, p := range []struct {
+		t    *target
+		name string
+	}{{t, "redirected to a presigned URL"}, {t.direct, "through the registry (redirect off)"}} {
+		if p.t == nil {
+			continue
+		}
+		if t.direct == nil { // the embedded default: no redirects
+			p.name = "one stream"
+		}
+		mbps, err := throughput(int64(sz.blob*len(blobs)), func() error {
+			for _, b := range blobs {
+				n, err := p.t.pull(repo, b.digest)
+				if err == nil && n != int64(len(b.data)) {
+					err = fmt.Errorf("pulled %d of %d bytes", n, len(b.data))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", p.name, err)
+		}
+		so.r.add(fmt.Sprintf("Blob pull, %d MiB, %s", mb, p.name), "MB/s", t.name, mbps)
 	}
 	return nil
 }
@@ -217,7 +331,8 @@ func (so *scaleOut) write() error {
 	if so.o.embedded {
 		fmt.Fprintf(&b, "berth: on its embedded default (SQLite WAL synchronous=FULL, filesystem blobs), Basic auth on. ")
 	} else {
-		fmt.Fprintf(&b, "berth: one replica on PostgreSQL (the machine's cluster, a database of its own) and S3 (MinIO on loopback, a prefix of its own), Basic auth on. ")
+		fmt.Fprintf(&b, "berth: %d replicas on one PostgreSQL database (the machine's cluster) and one S3 prefix (MinIO on loopback), requests alternating between them, Basic auth on; "+
+			"pulls \"through the registry\" go to %d more replicas on the same stores with `redirect=false`. ", scaleReplicas, scaleReplicas)
 	}
 	if so.o.before != "" {
 		label := so.o.beforeLabel
@@ -231,9 +346,12 @@ func (so *scaleOut) write() error {
 		fmt.Fprintf(&b, "berth before: %s, the same way, %s. ", label, where)
 	}
 	if so.o.peerS3 != "" {
-		fmt.Fprintf(&b, "Peer: CNCF Distribution (`%s`) on the same MinIO, its own prefix, no auth. ", so.o.peerS3)
+		fmt.Fprintf(&b, "Peer: CNCF Distribution (`%s`), one process, on the same MinIO, its own prefix, no auth, redirecting blob GETs to presigned URLs (its default); "+
+			"pulls \"through the registry\" go to a second process on the same prefix with `redirect: disable: true`. ", so.o.peerS3)
 	}
-	fmt.Fprintf(&b, "Each PUT is a distinct OCI image manifest over the same two blobs, into one repository; \"failed answers\" counts every answer that was not 201.\n\n")
+	fmt.Fprintf(&b, "Blobs are pushed monolithically (POST, then PUT of the whole blob) one at a time, then each pulled once; MB/s counts the blob bytes. "+
+		"Each manifest PUT is a distinct OCI image manifest over the same two blobs, into one repository; the tags lists read a repository of their own with a fixed set of tags. "+
+		"\"failed answers\" counts every answer that was not a success.\n\n")
 	fmt.Fprintf(&b, "| figure | unit | %s |", strings.Join(names, " | "))
 	for _, n := range names[1:] {
 		fmt.Fprintf(&b, " berth/%s |", n)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -25,7 +27,29 @@ type target struct {
 	dataDir  string
 	peakRSS  int64 // bytes, the largest VmHWM seen
 	tags     []string
+	// replicas are more processes serving t's stores: requests alternate
+	// among t's URL and theirs, as behind a load balancer.
+	replicas []*target
+	turn     atomic.Uint64
+	// direct serves t's stores with blob downloads through the registry
+	// (no redirect to presigned URLs), for the scale-out pull figures.
+	direct *target
 }
+
+// base is the URL of the process that takes the next request.
+func (t *target) base() string {
+	if len(t.replicas) == 0 {
+		return t.url
+	}
+	k := int(t.turn.Add(1) % uint64(len(t.replicas)+1))
+	if k == 0 {
+		return t.url
+	}
+	return t.replicas[k-1].url
+}
+
+// processes are t's own process and its replicas'.
+func (t *target) processes() []*target { return append([]*target{t}, t.replicas...) }
 
 func freePort() string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -48,7 +72,8 @@ func startBerthAs(name, bin, dir string, args ...string) (*target, error) {
 	// No public endpoint unless asked: several berths run side by side.
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", dir, "--create-on-push", "--log-requests=false", "--public-addr="}, args...)...)
 	cmd.Env = append(os.Environ(), "BERTH_ACCESS_KEY_ID="+benchKey, "BERTH_SECRET_ACCESS_KEY="+benchSecret)
-	cmd.Stdout, cmd.Stderr = nil, nil
+	cmd.Stdout = nil
+	cmd.Stderr = &tailBuffer{} // what it says if it does not start
 	t := &target{name: name, url: "http://" + addr, user: benchKey, password: benchSecret, cmd: cmd, dataDir: dir}
 	return t, t.start("/healthz")
 }
@@ -102,10 +127,39 @@ func (t *target) start(probe string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.stop()
+	if tb, ok := t.cmd.Stderr.(*tailBuffer); ok && tb.Len() > 0 {
+		return fmt.Errorf("%s did not start: %s", t.name, strings.TrimSpace(tb.String()))
+	}
 	return fmt.Errorf("%s did not start", t.name)
 }
 
+// tailBuffer keeps the last 4 KiB written to it.
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (tb *tailBuffer) Write(p []byte) (int, error) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.b = append(tb.b, p...)
+	if len(tb.b) > 4096 {
+		tb.b = tb.b[len(tb.b)-4096:]
+	}
+	return len(p), nil
+}
+
+func (tb *tailBuffer) Len() int { tb.mu.Lock(); defer tb.mu.Unlock(); return len(tb.b) }
+
+func (tb *tailBuffer) String() string { tb.mu.Lock(); defer tb.mu.Unlock(); return string(tb.b) }
+
 func (t *target) stop() {
+	for _, r := range t.replicas {
+		r.stop()
+	}
+	if t.direct != nil {
+		t.direct.stop()
+	}
 	t.samplePeak()
 	t.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
