@@ -31,12 +31,15 @@ func (r *Registry) StatBlob(ctx context.Context, repo, digest string) (*berth.Bl
 		return nil, err
 	}
 	var b *berth.Blob
-	err := r.meta.View(ctx, func(tx berth.MetaTx) (err error) {
-		if _, err := r.getRepo(ctx, tx, repo); err != nil {
-			return err
-		}
+	// One lookup, without a transaction around it: a blob is found only in
+	// a repository that exists (its record goes with the repository), so
+	// the repository is asked for only to tell which of the two is missing.
+	err := r.meta.View(berth.ReadsApart(ctx), func(tx berth.MetaTx) (err error) {
 		b, err = tx.GetBlob(ctx, repo, digest)
 		if berth.IsCode(err, berth.ENotFound) {
+			if _, err := r.getRepo(ctx, tx, repo); err != nil {
+				return err
+			}
 			return r.blobNotFound(repo, digest)
 		}
 		return err

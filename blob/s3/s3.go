@@ -92,6 +92,8 @@ type Store struct {
 	c      Config
 	client *s3.Client
 	sign   *s3.PresignClient
+	urls   urlCache
+	now    func() time.Time // tests move it
 }
 
 // Open returns a store for c, with credentials from the standard AWS
@@ -111,7 +113,7 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	s := &Store{c: c, client: client, sign: s3.NewPresignClient(client)}
+	s := &Store{c: c, client: client, sign: s3.NewPresignClient(client), now: time.Now}
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &c.Bucket}); err != nil {
 		return nil, fmt.Errorf("s3: bucket %s at %s does not answer: %w", c.Bucket, orAWS(c.Endpoint), err)
 	}
@@ -205,11 +207,59 @@ func (s *Store) BlobURL(ctx context.Context, key string, expiry time.Duration) (
 	if err != nil {
 		return "", false, err
 	}
+	now := s.now()
+	if u, ok := s.urls.get(k, expiry, now); ok {
+		return u, true, nil
+	}
 	req, err := s.sign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &s.c.Bucket, Key: &k}, s3.WithPresignExpires(expiry))
 	if err != nil {
 		return "", false, err
 	}
+	s.urls.put(k, expiry, now, req.URL)
 	return req.URL, true, nil
+}
+
+// urlCache keeps presigned URLs to hand out again for a short while:
+// signing one through the SDK costs more than the rest of a redirect
+// answer (a blob GET on S3), and a busy blob is asked for many times a
+// second. A URL is given out again only while at least 95 % of its
+// lifetime is left, so one handed out lives at most a twentieth longer
+// after it was first asked for than a fresh one would.
+type urlCache struct {
+	mu sync.Mutex
+	m  map[urlKey]signedURL
+}
+
+type urlKey struct {
+	key    string
+	expiry time.Duration
+}
+
+type signedURL struct {
+	url string
+	at  time.Time
+}
+
+// maxCachedURLs bounds the cache: past it, it starts over.
+const maxCachedURLs = 4096
+
+func (c *urlCache) get(key string, expiry time.Duration, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u, ok := c.m[urlKey{key, expiry}]
+	if !ok || now.Before(u.at) || now.Sub(u.at) >= expiry/20 {
+		return "", false
+	}
+	return u.url, true
+}
+
+func (c *urlCache) put(key string, expiry time.Duration, at time.Time, url string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedURLs {
+		c.m = make(map[urlKey]signedURL)
+	}
+	c.m[urlKey{key, expiry}] = signedURL{url, at}
 }
 
 // Delete implements berth.BlobStore.

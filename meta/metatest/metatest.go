@@ -366,15 +366,23 @@ func testBlobs(t *testing.T, s berth.MetaStore) {
 	update(t, s, func(tx berth.MetaTx) error {
 		return tx.PutManifest(ctx, mkManifest("r", 5, []string{digest(1)}, nil, ""))
 	})
-	view(t, s, func(tx berth.MetaTx) error {
-		b, err := tx.GetBlob(ctx, "r", digest(1))
-		if err != nil || b.Size != 10 || b.MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" {
-			t.Errorf("blob %+v %v", b, err)
+	// In a transaction, and read apart (a blob GET's one statement).
+	for _, c := range []context.Context{ctx, berth.ReadsApart(ctx)} {
+		err := s.View(c, func(tx berth.MetaTx) error {
+			b, err := tx.GetBlob(ctx, "r", digest(1))
+			if err != nil || b.Size != 10 || b.MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" || b.Key == "" {
+				t.Errorf("blob %+v %v", b, err)
+			}
+			_, err = tx.GetBlob(ctx, "r", digest(2))
+			wantCode(t, err, berth.ENotFound)
+			_, err = tx.GetBlob(ctx, "absent", digest(1))
+			wantCode(t, err, berth.ENotFound)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		_, err = tx.GetBlob(ctx, "r", digest(2))
-		wantCode(t, err, berth.ENotFound)
-		return nil
-	})
+	}
 	update(t, s, func(tx berth.MetaTx) error { return tx.DeleteBlob(ctx, "r", digest(1)) })
 	wantCode(t, s.Update(ctx, func(tx berth.MetaTx) error { return tx.DeleteBlob(ctx, "r", digest(1)) }), berth.ENotFound)
 	wantCode(t, s.Update(ctx, func(tx berth.MetaTx) error { return tx.PutBlob(ctx, "absent", berth.Blob{Digest: digest(1)}, t0) }), berth.ENotFound)

@@ -351,14 +351,24 @@ func (t *Tx) LockBlob(ctx context.Context, repo, digest string) (*berth.Blob, er
 }
 
 func (t *Tx) getBlob(ctx context.Context, repo, digest, mode string) (*berth.Blob, error) {
-	id, err := t.repoID(ctx, repo)
-	if err != nil {
-		return nil, err
-	}
 	b := berth.Blob{Digest: digest}
 	var review sql.NullInt64
-	err = t.queryRow(ctx, `SELECT b.size, b.media_type, o.object_key, o.review_after FROM blobs b JOIN blob_objects o ON o.digest = b.digest
+	var err error
+	if id, known := t.repoIDs[t.stored(repo)]; known || t.tx != nil {
+		// In a transaction, the repository's id is looked up once for all
+		// its statements.
+		if !known {
+			if id, err = t.repoID(ctx, repo); err != nil {
+				return nil, err
+			}
+		}
+		err = t.queryRow(ctx, `SELECT b.size, b.media_type, o.object_key, o.review_after FROM blobs b JOIN blob_objects o ON o.digest = b.digest
 		WHERE b.repo_id = ? AND b.digest = ?`+t.lock(mode, "b"), id, digest).Scan(&b.Size, &b.MediaType, &b.Key, &review)
+	} else {
+		// Read apart (a blob GET): one statement, one round trip.
+		err = t.queryRow(ctx, `SELECT b.size, b.media_type, o.object_key, o.review_after FROM blobs b JOIN blob_objects o ON o.digest = b.digest
+		JOIN repositories r ON r.id = b.repo_id WHERE r.name = ? AND b.digest = ?`, t.stored(repo), digest).Scan(&b.Size, &b.MediaType, &b.Key, &review)
+	}
 	if err != nil {
 		return nil, notFound(err, "blob %s not found", digest)
 	}
