@@ -167,11 +167,17 @@ func manifestGetFigure(t *target, repo string, tags []string, n, c int) (float64
 	return load(n, c, func(i int) error { return t.getManifest(repo, tags[i%len(tags)]) })
 }
 
+var oneRequestPerConn = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true}}
+
 // ecrClient talks to berth's ECR API with the target's credentials.
 func ecrClient(t *target) *ecr.Client {
+	hc := httpClient
+	if t.closesConns {
+		hc = oneRequestPerConn
+	}
 	return ecr.NewFromConfig(aws.Config{Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider(t.user, t.password, ""),
-		HTTPClient:  httpClient, Retryer: func() aws.Retryer { return aws.NopRetryer{} }},
+		HTTPClient:  hc, Retryer: func() aws.Retryer { return aws.NopRetryer{} }},
 		func(o *ecr.Options) { o.BaseEndpoint = aws.String(t.url) })
 }
 

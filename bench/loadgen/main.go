@@ -96,12 +96,14 @@ func main() {
 	if motoMode {
 		mo.berth, mo.out, mo.rounds = o.berth, o.out, 5
 		mo.putsC1, mo.puts32, mo.gets32, mo.images, mo.walks, mo.page, mo.layers = 600, 1000, 2000, 1000, 64, 100, 100
+		mo.wrkTime = 5 * time.Second
 		if o.out == "bench/RESULTS.md" {
 			mo.out = "bench/RESULTS-moto.md"
 		}
 		if o.quick {
 			mo.rounds, mo.out = 1, ""
 			mo.putsC1, mo.puts32, mo.gets32, mo.images, mo.walks, mo.page, mo.layers = 20, 64, 100, 150, 8, 50, 5
+			mo.wrkTime = time.Second
 		}
 		if err := runMoto(mo); err != nil {
 			log.Fatal(err)

@@ -32,6 +32,7 @@ type motoOptions struct {
 	images, walks    int // DescribeImages: images in the repository, full walks per round
 	page             int // DescribeImages maxResults
 	layers           int // CompleteLayerUpload sequences per round
+	wrkTime          time.Duration // how long wrk replays BatchGetImage calls per round
 }
 
 const motoImagesRepo = "bench/images"
@@ -45,7 +46,11 @@ func startMoto(bin string) (*target, error) {
 	cmd := exec.Command(bin, "-H", host, "-p", port)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stdout, cmd.Stderr = nil, nil
-	t := &target{name: "moto", url: "http://" + addr, user: benchKey, password: benchSecret, cmd: cmd}
+	// moto answers every request with Connection: close; a client that
+	// keeps connections open races that close (Go's transport then fails a
+	// 200 answer with "use of closed network connection"), so its client
+	// asks for one request per connection, which is what moto gives anyway.
+	t := &target{name: "moto", url: "http://" + addr, user: benchKey, password: benchSecret, cmd: cmd, closesConns: true}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -257,6 +262,26 @@ func runMoto(o motoOptions) error {
 			return ops, err
 		}},
 	}
+	wrkName := ""
+	if wrk, err := exec.LookPath("wrk"); err == nil {
+		// The same calls, signed once and replayed by wrk (see presigned.go).
+		tags := make([]string, 100)
+		for i := range tags {
+			tags[i] = fmt.Sprintf("i%05d", i*7919%o.images)
+		}
+		wrkName = fmt.Sprintf("BatchGetImage, 1 tag, c=32, wrk replaying %d signed calls (calls/s; %s per round)", len(tags), o.wrkTime)
+		figures = append(figures, pairFigure{wrkName, func(t *target) (float64, error) {
+			calls, err := signBatchGets(t, motoImagesRepo, tags)
+			if err != nil {
+				return 0, err
+			}
+			return wrkReplay(wrk, t, calls, 32, o.wrkTime)
+		}})
+	}
+	cpu := cpuShares{}
+	for i := range figures {
+		figures[i] = cpu.measure(figures[i])
+	}
 	layerName := fmt.Sprintf("CompleteLayerUpload, 1 MiB layer, c=1 (layers/s; %d per round)", o.layers)
 	if motoLayerErr == nil {
 		figures = append(figures, pairFigure{layerName, layerFigure})
@@ -277,6 +302,9 @@ func runMoto(o motoOptions) error {
 	}
 
 	targets := map[string]float64{figures[0].name: 2.5, figures[1].name: 9, figures[2].name: 28, figures[3].name: 10}
+	if wrkName != "" {
+		targets[wrkName] = 28
+	}
 	var w strings.Builder
 	fmt.Fprintf(&w, "# berth against moto: the ECR API\n\n")
 	fmt.Fprintf(&w, "`bench/run --moto` (this file), %s, %s.\n\n", time.Now().UTC().Format("2006-01-02"), machine())
@@ -304,6 +332,20 @@ func runMoto(o motoOptions) error {
 		}
 		fmt.Fprintf(&w, "| %s | %s [%s] | %s [%s] | **%.1f×** | %s |\n", f.name, num(bv), span(r.data[f.name][b.name]), num(mv), span(r.data[f.name][m.name]), bv/mv, ok)
 	}
+	fmt.Fprintf(&w, "\nWhere the two cores went (median cores in use while each figure ran, from /proc and getrusage), and what\n")
+	fmt.Fprintf(&w, "that makes the machine's bound for berth: the rate at which berth and this load generator together would\n")
+	fmt.Fprintf(&w, "use both cores, 2 / (berth's CPU per call + the load generator's CPU per call).\n\n")
+	fmt.Fprintf(&w, "| figure | berth | load generator, on berth | berth µs CPU per call | load generator µs per call | bound on 2 cores | moto | load generator, on moto |\n|---|---|---|---|---|---|---|---|\n")
+	for _, f := range figures {
+		if cpu[f.name] == nil {
+			continue
+		}
+		bs, bl := cpu.median(f.name, b.name)
+		ms, ml := cpu.median(f.name, m.name)
+		rate := r.med(f.name, b.name)
+		perS, perL := bs/rate*1e6, bl/rate*1e6
+		fmt.Fprintf(&w, "| %s | %.2f | %.2f | %.0f | %.0f | %s/s | %.2f | %.2f |\n", f.name, bs, bl, perS, perL, num(2e6/(perS+perL)), ms, ml)
+	}
 	fmt.Fprintf(&w, "\nHow each figure is measured:\n\n")
 	fmt.Fprintf(&w, "- **PutImage**: distinct manifests (one config, one layer, a unique annotation each), each under a tag of\n")
 	fmt.Fprintf(&w, "  its own, the same manifests on both. Every run puts into a new, empty repository, made before the clock\n")
@@ -311,6 +353,12 @@ func runMoto(o motoOptions) error {
 	fmt.Fprintf(&w, "  first gets the config and the layer through the ECR layer API. moto checks nothing.\n")
 	fmt.Fprintf(&w, "- **BatchGetImage**: one tag per call, spread over the %s images of the DescribeImages repository.\n", thousands(o.images))
 	fmt.Fprintf(&w, "  moto finds an image by scanning the repository's list, so its figure falls as a repository grows.\n")
+	if wrkName != "" {
+		fmt.Fprintf(&w, "- **BatchGetImage, wrk**: the SDK signs 100 BatchGetImage calls (tags spread as above) once per round;\n")
+		fmt.Fprintf(&w, "  wrk (C, one event loop per thread, 2 threads) sends them again in turn for %s over 32 connections.\n", o.wrkTime)
+		fmt.Fprintf(&w, "  A SigV4 signature holds for 15 minutes and a repeat is not refused, so berth verifies every call in\n")
+		fmt.Fprintf(&w, "  full; what the load generator no longer pays is the SDK's cost per call (table above).\n")
+	}
 	fmt.Fprintf(&w, "- **DescribeImages**: the unit is a *full walk*: DescribeImages with maxResults %d, following nextToken\n", o.page)
 	fmt.Fprintf(&w, "  until there is none, checked to have returned all %s images. berth took %d pages per walk; moto took %d:\n", thousands(o.images), pages[b.name], pages[m.name])
 	if pages[m.name] == 1 {

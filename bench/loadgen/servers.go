@@ -31,6 +31,8 @@ type target struct {
 	// among t's URL and theirs, as behind a load balancer.
 	replicas []*target
 	turn     atomic.Uint64
+	// closesConns: the server closes each connection after one answer.
+	closesConns bool
 	// direct serves t's stores with blob downloads through the registry
 	// (no redirect to presigned URLs), for the scale-out pull figures.
 	direct *target

@@ -46,6 +46,12 @@ func wrkFigure(wrk string, t *target, method, path string, c int, d time.Duratio
 	if err != nil {
 		return 0, fmt.Errorf("wrk: %v: %s", err, out)
 	}
+	return wrkRateOf(out)
+}
+
+// wrkRateOf reads wrk's rate from its output; any answer that was not a
+// success, or no request at all, is an error.
+func wrkRateOf(out []byte) (float64, error) {
 	if m := wrkBad.FindSubmatch(out); m != nil {
 		return 0, fmt.Errorf("wrk: %s answers were not a success:\n%s", m[1], out)
 	}
