@@ -27,11 +27,11 @@ import (
 type motoOptions struct {
 	berth, moto, out string
 	rounds           int
-	putsC1, puts32   int // PutImage ops per round at c=1 and c=32
-	gets32           int // BatchGetImage ops per round
-	images, walks    int // DescribeImages: images in the repository, full walks per round
-	page             int // DescribeImages maxResults
-	layers           int // CompleteLayerUpload sequences per round
+	putsC1, puts32   int           // PutImage ops per round at c=1 and c=32
+	gets32           int           // BatchGetImage ops per round
+	images, walks    int           // DescribeImages: images in the repository, full walks per round
+	page             int           // DescribeImages maxResults
+	layers           int           // CompleteLayerUpload sequences per round
 	wrkTime          time.Duration // how long wrk replays BatchGetImage calls per round
 }
 
