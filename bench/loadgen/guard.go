@@ -55,7 +55,7 @@ func guard(r *report, path string, w io.Writer) (warned, compared int) {
 	recorded := recordedRatios(string(b))
 	for _, f := range r.order {
 		rec, ok := recorded[f]
-		if !ok {
+		if !ok || rec[0] == "cores" { // where the CPU went: no better or worse
 			continue
 		}
 		peer := r.med(f, "distribution")

@@ -291,7 +291,11 @@ func run(o options) error {
 		err := each(round, func(t *target) error {
 			img := imgs[t.name]
 			for _, c := range []struct{ n, conc int }{{sz.manifestsC1, 1}, {sz.manifests32, 32}} {
-				ops, p99, err := manifestPutFigure(t, repo, img, c.n, c.conc)
+				var ops, p99 float64
+				err := r.cores(fmt.Sprintf("Manifest PUT, c=%d", c.conc), t, c.conc == 32, func() (err error) {
+					ops, p99, err = manifestPutFigure(t, repo, img, c.n, c.conc)
+					return err
+				})
 				if err != nil {
 					return err
 				}
@@ -299,7 +303,11 @@ func run(o options) error {
 				r.add(fmt.Sprintf("Manifest PUT, c=%d, p99", c.conc), "ms", t.name, p99)
 			}
 			tags := t.tags
-			ops, p99, err := manifestGetFigure(t, repo, tags, sz.gets32, 32)
+			var ops, p99 float64
+			err := r.cores("Manifest GET by tag, c=32", t, true, func() (err error) {
+				ops, p99, err = manifestGetFigure(t, repo, tags, sz.gets32, 32)
+				return err
+			})
 			if err != nil {
 				return err
 			}

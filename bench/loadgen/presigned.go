@@ -177,3 +177,17 @@ func (c cpuShares) median(figure, target string) (server, load float64) {
 	}
 	return median(s), median(l)
 }
+
+// cores runs fn, a figure on t, and when keep is set records the cores
+// t's server and the load generator used while it ran, as two figures
+// of unit "cores" named after it.
+func (r *report) cores(figure string, t *target, keep bool, fn func() error) error {
+	s0, l0, w0 := cpuSeconds(t.cmd.Process.Pid), loadCPU(), time.Now()
+	if err := fn(); err != nil || !keep {
+		return err
+	}
+	wall := time.Since(w0).Seconds()
+	r.add(figure+": cores used by the server", "cores", t.name, (cpuSeconds(t.cmd.Process.Pid)-s0)/wall)
+	r.add(figure+": cores used by the load generator", "cores", t.name, (loadCPU()-l0)/wall)
+	return nil
+}
