@@ -19,8 +19,8 @@ func TestBounds(t *testing.T) {
 	r.add("Bare Go HTTP PUT, 512 MiB", "MB/s", "ceiling", 2000)
 	r.add("Bare Go HTTP GET, 1 stream(s), 512 MiB", "MB/s", "ceiling", 2000)
 	add("Blob push, 1 stream, 512 MiB monolithic", "MB/s", 300, 100) // 3×: met; 60% of the disk: not
-	add("Blob pull, 1 stream(s), 512 MiB", "MB/s", 1000, 1600)        // 0.63×: not met
-	add("Manifest PUT, c=32", "req/s", 1000, 400)                      // 2.5×: not met
+	add("Blob pull, 1 stream(s), 512 MiB", "MB/s", 1000, 1600)       // 0.63×: not met
+	add("Manifest PUT, c=32", "req/s", 1000, 400)                    // 2.5×: not met
 	add("Manifest PUT, c=32: cores used by the server", "cores", 1.2, 0.5)
 	add("Manifest PUT, c=32: cores used by the load generator", "cores", 0.6, 0.3)
 	add("Manifest GET by tag, c=32", "req/s", 20000, 1000) // 20×: met
