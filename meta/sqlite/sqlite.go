@@ -38,17 +38,28 @@ var Dialect = &sqlstore.Dialect{
 	},
 }
 
-func dsn(path, extra string) string {
+// dsn opens the file at path with a page cache of cacheKiB. Statement
+// journals (each Update of a group commit is a savepoint) stay in memory:
+// they only undo a failed Update inside its transaction, never survive
+// one, and written to a temporary file they cost a write per page.
+func dsn(path string, cacheKiB int, extra string) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)", "cache_size(-512)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)",
+		fmt.Sprintf("cache_size(-%d)", cacheKiB), "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	return "file:" + path + "?" + q.Encode() + extra
 }
 
+// Page caches: the writer's holds the pages every commit touches (the
+// indexes' upper levels, the tables' last pages), so that a commit reads
+// them from memory, not with a pread each; a reader's stays small (the OS
+// caches the file too), which keeps memory low.
+const writerCacheKiB, readerCacheKiB = 8 << 10, 512
+
 // Migrate applies pending migrations to the database file at path.
 func Migrate(ctx context.Context, path string) ([]string, error) {
-	db, err := sql.Open("sqlite", dsn(path, "&_txlock=immediate"))
+	db, err := sql.Open("sqlite", dsn(path, readerCacheKiB, "&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -111,7 +122,7 @@ func lockFile(path string) (*os.File, error) {
 }
 
 func open(ctx context.Context, path string, d *sqlstore.Dialect) (*sqlstore.Store, error) {
-	w, err := sql.Open("sqlite", dsn(path, "&_txlock=immediate"))
+	w, err := sql.Open("sqlite", dsn(path, writerCacheKiB, "&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -120,7 +131,7 @@ func open(ctx context.Context, path string, d *sqlstore.Dialect) (*sqlstore.Stor
 		w.Close()
 		return nil, fmt.Errorf("sqlite: migrating %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, "&_pragma=query_only(1)"))
+	r, err := sql.Open("sqlite", dsn(path, readerCacheKiB, "&_pragma=query_only(1)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)

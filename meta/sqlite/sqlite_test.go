@@ -176,3 +176,27 @@ func TestOneProcess(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestConnectionSettings: what every connection is opened with, read back
+// from SQLite: durable WAL commits, statement journals in memory, and the
+// writer's larger page cache.
+func TestConnectionSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	for _, c := range []struct {
+		name  string
+		cache int
+	}{{"writer", writerCacheKiB}, {"reader", readerCacheKiB}} {
+		db, err := sql.Open("sqlite", dsn(path, c.cache, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "temp_store": "2",
+			"foreign_keys": "1", "cache_size": fmt.Sprint(-c.cache)} {
+			var got string
+			if err := db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
+				t.Errorf("%s: PRAGMA %s = %q (%v), want %q", c.name, pragma, got, err, want)
+			}
+		}
+		db.Close()
+	}
+}
