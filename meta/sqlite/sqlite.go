@@ -55,7 +55,7 @@ func dsn(path string, cacheKiB int, extra string) string {
 // indexes' upper levels, the tables' last pages), so that a commit reads
 // them from memory, not with a pread each; a reader's stays small (the OS
 // caches the file too), which keeps memory low.
-const writerCacheKiB, readerCacheKiB = 8 << 10, 512
+const writerCacheKiB, readerCacheKiB = 2 << 10, 512
 
 // Migrate applies pending migrations to the database file at path.
 func Migrate(ctx context.Context, path string) ([]string, error) {
