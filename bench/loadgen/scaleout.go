@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -416,6 +417,26 @@ func (so *scaleOut) write() error {
 			fmt.Fprintf(&b, " %.2f |", median(d["berth"])/median(d[n]))
 		}
 		b.WriteString("\n")
+	}
+	// A figure where berth is behind the peer: say whether the rounds
+	// tell them apart at all.
+	var behind []string
+	for _, f := range so.r.order {
+		u, d := so.r.units[f], so.r.data[f]
+		bv, pv := d["berth"], d["distribution"]
+		if (u != "MB/s" && u != "req/s") || len(bv) == 0 || len(pv) == 0 || median(bv) >= median(pv) {
+			continue
+		}
+		line := fmt.Sprintf("- **%s**: berth %s %s (%s), the peer %s (%s): ", f, num(median(bv)), u, span(bv), num(median(pv)), span(pv))
+		if slices.Max(bv) >= slices.Min(pv) && slices.Max(pv) >= slices.Min(bv) {
+			line += "the rounds' ranges overlap, so this run does not tell the two apart; everything (MinIO, PostgreSQL, both registries, the load generator) shares the same two cores."
+		} else {
+			line += "behind in every round."
+		}
+		behind = append(behind, line)
+	}
+	if len(behind) > 0 {
+		fmt.Fprintf(&b, "\nWhere berth is behind the peer:\n\n%s\n", strings.Join(behind, "\n"))
 	}
 	if so.o.embedded {
 		fmt.Fprintf(&b, "\nReproduce with `bench/run --embedded --before-ref <commit>` (about 3 minutes).\n")
