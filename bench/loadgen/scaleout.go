@@ -441,7 +441,7 @@ func (so *scaleOut) write() error {
 	if so.o.embedded {
 		fmt.Fprintf(&b, "\nReproduce with `bench/run --embedded --before-ref <commit>` (about 3 minutes).\n")
 	} else {
-		fmt.Fprintf(&b, "\nReproduce with `bench/run --scaleout` (about 12 minutes; `--before-ref <commit>` adds berth built at that commit).\n")
+		fmt.Fprintf(&b, "\nReproduce with `bench/run --scaleout` (about 5 minutes; `--before-ref <commit>` adds berth built at that commit).\n")
 	}
 	if err := os.WriteFile(so.o.out, []byte(b.String()), 0o644); err != nil {
 		return err
