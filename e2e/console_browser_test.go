@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -82,6 +83,17 @@ func shot(dir, name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// loads runs a, a click or a submit that leaves the page, and waits until
+// the page it opens has loaded. A wait for an element of the new page
+// alone can query the page being left: it then fails with it ("Not
+// attached to an active page") or never sees the new one.
+func loads(a chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.WaitEvent(page.LoadEventFired, nil, a)(ctx, tg)
+		return err
+	})
+}
+
 // run runs the steps of one part of the test, in order.
 func run(t *testing.T, tab context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -119,14 +131,14 @@ func TestConsoleBrowser(t *testing.T) {
 	// A wrong secret is refused.
 	run(t, tab, "sign in with a wrong secret",
 		chromedp.SendKeys(chromedp.ID("accessKeyId"), id), chromedp.SendKeys(chromedp.ID("secretAccessKey"), "wrong"),
-		chromedp.Submit(chromedp.ID("secretAccessKey")), chromedp.WaitVisible(chromedp.CSS(".notice")), shot(dir, "01-wrong-secret"))
+		loads(chromedp.Submit(chromedp.ID("secretAccessKey"))), chromedp.WaitVisible(chromedp.CSS(".notice")), shot(dir, "01-wrong-secret"))
 	if got := text(".notice"); !strings.Contains(got, "is not right") {
 		t.Fatalf("after a wrong secret: %q", got)
 	}
 	// The printed credentials sign in.
 	run(t, tab, "sign in",
 		chromedp.SetValue(chromedp.ID("accessKeyId"), id), chromedp.SendKeys(chromedp.ID("secretAccessKey"), secret),
-		chromedp.Submit(chromedp.ID("secretAccessKey")), chromedp.WaitVisible(chromedp.CSS("table.list")), shot(dir, "02-repositories"))
+		loads(chromedp.Submit(chromedp.ID("secretAccessKey"))), chromedp.WaitVisible(chromedp.CSS("table.list")), shot(dir, "02-repositories"))
 	main := text("main")
 	for _, name := range []string{"app-a", "app-b"} {
 		if !strings.Contains(main, name) {
@@ -136,7 +148,7 @@ func TestConsoleBrowser(t *testing.T) {
 
 	// The repository, then the multi-arch image and its signature.
 	run(t, tab, "open app-a",
-		chromedp.Click(chromedp.Search(`//a[text()="app-a"]`)), chromedp.WaitVisible(chromedp.ID("images")), shot(dir, "03-repository"))
+		loads(chromedp.Click(chromedp.Search(`//a[text()="app-a"]`))), chromedp.WaitVisible(chromedp.ID("images")), shot(dir, "03-repository"))
 	if ss := os.Getenv("BERTH_CONSOLE_SCREENSHOT"); ss != "" {
 		// The README's picture of the repository view.
 		png := read(t, tab, "a screenshot", chromedp.CaptureScreenshot())
@@ -159,7 +171,7 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 	}
 	run(t, tab, "open the index",
-		chromedp.Click(chromedp.Search(fmt.Sprintf(`//code[@title=%q]/..`, idxDigest))), chromedp.WaitVisible(chromedp.CSS(".tree")), shot(dir, "04-index"))
+		loads(chromedp.Click(chromedp.Search(fmt.Sprintf(`//code[@title=%q]/..`, idxDigest)))), chromedp.WaitVisible(chromedp.CSS(".tree")), shot(dir, "04-index"))
 	main = text("main")
 	for _, c := range children {
 		if d := must[v1.Hash](t)(c.Digest()).String(); !strings.Contains(main, d[7:19]) {
@@ -197,9 +209,9 @@ func TestConsoleBrowser(t *testing.T) {
 	latest := must[v1.Hash](t)(a.latest.Digest()).String()
 	run(t, tab, "delete a tag",
 		chromedp.Navigate(e.url+"/ui/image?repository=app-a&digest="+latest), chromedp.WaitVisible(chromedp.CSS(`a[aria-label="Delete the tag latest"]`)),
-		chromedp.Click(chromedp.CSS(`a[aria-label="Delete the tag latest"]`)), chromedp.WaitVisible(chromedp.CSS("button.danger")),
+		loads(chromedp.Click(chromedp.CSS(`a[aria-label="Delete the tag latest"]`))), chromedp.WaitVisible(chromedp.CSS("button.danger")),
 		shot(dir, "06-confirm"),
-		chromedp.Click(chromedp.CSS("button.danger")), chromedp.WaitVisible(chromedp.CSS(".notice")), shot(dir, "07-deleted"))
+		loads(chromedp.Click(chromedp.CSS("button.danger"))), chromedp.WaitVisible(chromedp.CSS(".notice")), shot(dir, "07-deleted"))
 	if got := text(".notice"); !strings.Contains(got, "Tag latest deleted") {
 		t.Errorf("after the delete: %q", got)
 	}
@@ -218,7 +230,7 @@ func TestConsoleBrowser(t *testing.T) {
 			_, err := chromedp.Evaluate[bool](`document.querySelector('#new-name').form.querySelector('input[name=csrf]').remove(); true`)(ctx, tg)
 			return err
 		}),
-		chromedp.Submit(chromedp.ID("new-name")), chromedp.WaitVisible(chromedp.CSS(".problem")), shot(dir, "08-no-csrf"))
+		loads(chromedp.Submit(chromedp.ID("new-name"))), chromedp.WaitVisible(chromedp.CSS(".problem")), shot(dir, "08-no-csrf"))
 	if got := text(".problem"); !strings.Contains(got, "anti-forgery") {
 		t.Errorf("a form without its token: %q", got)
 	}
@@ -229,7 +241,7 @@ func TestConsoleBrowser(t *testing.T) {
 	// Sign out: the console asks to sign in again.
 	run(t, tab, "sign out",
 		chromedp.Navigate(e.url+"/ui/storage"), chromedp.WaitVisible(chromedp.CSS("svg.chart")), shot(dir, "09-storage"),
-		chromedp.Click(chromedp.CSS(".who button")), chromedp.WaitVisible(chromedp.ID("accessKeyId")),
+		loads(chromedp.Click(chromedp.CSS(".who button"))), chromedp.WaitVisible(chromedp.ID("accessKeyId")),
 		chromedp.Navigate(e.url+"/ui/repositories"), chromedp.WaitVisible(chromedp.ID("accessKeyId")))
 	if url := read(t, tab, "location", chromedp.Location()); !strings.Contains(url, "sign-in") {
 		t.Errorf("after signing out the console opened %s", url)
