@@ -148,6 +148,15 @@ func loadCPU() float64 {
 	return time.Duration(self.Utime.Nano() + self.Stime.Nano() + children.Utime.Nano() + children.Stime.Nano()).Seconds()
 }
 
+// cores runs fn and returns the cores t's server process and the load
+// generator used, on average, while it ran.
+func cores(t *target, fn func() error) (server, load float64, err error) {
+	s0, l0, w0 := cpuSeconds(t.cmd.Process.Pid), loadCPU(), time.Now()
+	err = fn()
+	wall := time.Since(w0).Seconds()
+	return (cpuSeconds(t.cmd.Process.Pid) - s0) / wall, (loadCPU() - l0) / wall, err
+}
+
 // cpuShares records, for each figure run, the cores the server and the
 // load generator used while it ran.
 type cpuShares map[string]map[string][][2]float64
@@ -156,13 +165,12 @@ type cpuShares map[string]map[string][][2]float64
 func (c cpuShares) measure(f pairFigure) pairFigure {
 	run := f.run
 	f.run = func(t *target) (float64, error) {
-		s0, l0, w0 := cpuSeconds(t.cmd.Process.Pid), loadCPU(), time.Now()
-		v, err := run(t)
-		wall := time.Since(w0).Seconds()
+		var v float64
+		server, load, err := cores(t, func() (err error) { v, err = run(t); return err })
 		if c[f.name] == nil {
 			c[f.name] = map[string][][2]float64{}
 		}
-		c[f.name][t.name] = append(c[f.name][t.name], [2]float64{(cpuSeconds(t.cmd.Process.Pid) - s0) / wall, (loadCPU() - l0) / wall})
+		c[f.name][t.name] = append(c[f.name][t.name], [2]float64{server, load})
 		return v, err
 	}
 	return f
@@ -182,12 +190,11 @@ func (c cpuShares) median(figure, target string) (server, load float64) {
 // t's server and the load generator used while it ran, as two figures
 // of unit "cores" named after it.
 func (r *report) cores(figure string, t *target, keep bool, fn func() error) error {
-	s0, l0, w0 := cpuSeconds(t.cmd.Process.Pid), loadCPU(), time.Now()
-	if err := fn(); err != nil || !keep {
+	server, load, err := cores(t, fn)
+	if err != nil || !keep {
 		return err
 	}
-	wall := time.Since(w0).Seconds()
-	r.add(figure+": cores used by the server", "cores", t.name, (cpuSeconds(t.cmd.Process.Pid)-s0)/wall)
-	r.add(figure+": cores used by the load generator", "cores", t.name, (loadCPU()-l0)/wall)
+	r.add(figure+": cores used by the server", "cores", t.name, server)
+	r.add(figure+": cores used by the load generator", "cores", t.name, load)
 	return nil
 }
